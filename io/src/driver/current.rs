@@ -1,0 +1,47 @@
+//! The thread's current driver: the one ops and timers submit to when first polled.
+//!
+//! `Driver::enter` installs its core here and the returned guard restores the previous one.
+//! Ops reach the core through [`with_core`], which never panics: no driver, a driver already
+//! borrowed (re-entrant use), or a thread being torn down all become an `io::Error`.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+
+use crate::driver::core::Core;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<RefCell<Core>>>> = const { RefCell::new(None) };
+}
+
+/// Makes `core` the thread's current driver; returns the one it replaces.
+pub(crate) fn set(core: Option<Rc<RefCell<Core>>>) -> Option<Rc<RefCell<Core>>> {
+    CURRENT
+        .try_with(|current| current.replace(core))
+        .ok()
+        .flatten()
+}
+
+/// The error of an op or timer polled on a thread without a driver.
+pub(crate) fn no_driver() -> io::Error {
+    io::Error::other(
+        "ringloop: no io driver on this thread: ops and timers must be polled by a ringloop \
+         runtime worker (or inside `Driver::enter`)",
+    )
+}
+
+/// Runs `f` with the current driver's core.
+pub(crate) fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> io::Result<R> {
+    let core = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+        .ok_or_else(no_driver)?;
+    let mut core = core.try_borrow_mut().map_err(|_| {
+        io::Error::other(
+            "ringloop: the io driver is busy: an op or timer was polled from inside the \
+             driver itself (re-entrant use)",
+        )
+    })?;
+    Ok(f(&mut core))
+}

@@ -1,0 +1,156 @@
+//! One io_uring instance: set-up with clear errors, batched submission that flushes a full
+//! submission queue instead of failing, waiting with a timeout, and draining completions
+//! including the kernel's overflow backlog.
+//!
+//! # Invariants
+//!
+//! * The ring is created with `IORING_FEAT_NODROP` (checked): when the completion queue is
+//!   full the kernel keeps further CQEs in an overflow list instead of dropping them, and sets
+//!   `IORING_SQ_CQ_OVERFLOW`. [`Ring::drain`] empties the CQ, then, while that flag is set,
+//!   enters the kernel with `GETEVENTS` to move the backlog into the CQ and drains again. So
+//!   no completion is ever lost, and the CQ being twice the SQ makes overflow rare.
+//! * SQEs are only pushed here ([`Ring::try_push`]) and only submitted by [`Ring::submit`] and
+//!   [`Ring::wait`]: everything queued during a scheduler tick goes in one `io_uring_enter`.
+//!   A full SQ is the caller's cue to call [`Ring::submit`] and push again.
+//! * `user_data` with bit 63 set belongs to the driver: [`WAKE`] is the eventfd read,
+//!   [`CANCEL`] marks the driver's own `ASYNC_CANCEL` (and probe) entries, whose results are
+//!   ignored.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use io_uring::types::{SubmitArgs, Timespec};
+use io_uring::{opcode, squeue, IoUring};
+
+use crate::driver::lifecycle::{Completion, INTERNAL};
+use crate::driver::setup_error::{explain, Machine};
+
+/// `user_data` of the armed eventfd read.
+pub(crate) const WAKE: u64 = INTERNAL | 1;
+/// `user_data` of the driver's cancel requests and of the set-up probe.
+pub(crate) const CANCEL: u64 = INTERNAL | 2;
+
+/// An io_uring instance owned by one thread.
+pub(crate) struct Ring {
+    uring: IoUring,
+}
+
+impl Ring {
+    /// Creates a ring of `entries` SQEs (CQ twice as large), checks the features ringloop
+    /// relies on, and makes one round trip through the kernel so that a seccomp filter that
+    /// only blocks `io_uring_enter` is reported here, not at the first op.
+    pub(crate) fn new(entries: u32) -> io::Result<Ring> {
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(entries.saturating_mul(2)).setup_clamp();
+        let uring = builder
+            .build(entries)
+            .map_err(|e| explain(e, "io_uring_setup", entries, Machine::probe()))?;
+        let params = uring.params();
+        if !params.is_feature_ext_arg() || !params.is_feature_nodrop() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "ringloop: this kernel's io_uring lacks IORING_FEAT_EXT_ARG or \
+                 IORING_FEAT_NODROP (added in Linux 5.11 and 5.5). Fix: run on Linux 5.11 or \
+                 newer",
+            ));
+        }
+        let mut ring = Ring { uring };
+        let probe = opcode::Nop::new().build().user_data(CANCEL);
+        // SAFETY: a NOP refers to no memory; the ring is empty so the push cannot fail.
+        let pushed = unsafe { ring.try_push(&probe) };
+        debug_assert!(pushed);
+        ring.uring
+            .submit_and_wait(1)
+            .map_err(|e| explain(e, "io_uring_enter", entries, Machine::probe()))?;
+        let mut sink = Vec::new();
+        ring.drain(&mut sink)?;
+        Ok(ring)
+    }
+
+    /// Pushes `entry` on the SQ; `false` if the SQ is full (call [`Ring::submit`] and retry).
+    ///
+    /// # Safety
+    ///
+    /// Every buffer, descriptor and structure `entry` points to must stay valid (and, for
+    /// buffers the kernel writes, unaliased) until the CQE carrying its `user_data` has been
+    /// drained, or until the ring has been dropped after a [`Ring::drain`] that returned it.
+    pub(crate) unsafe fn try_push(&mut self, entry: &squeue::Entry) -> bool {
+        let mut sq = self.uring.submission();
+        // SAFETY: the caller guarantees the entry's pointers outlive its completion.
+        unsafe { sq.push(entry) }.is_ok()
+    }
+
+    /// Whether SQEs are queued and not yet submitted.
+    pub(crate) fn has_unsubmitted(&mut self) -> bool {
+        !self.uring.submission().is_empty()
+    }
+
+    /// Submits the queued SQEs without waiting. `EBUSY`/`EAGAIN` (the kernel wants its
+    /// completions reaped first) are returned for the caller to drain and retry.
+    pub(crate) fn submit(&mut self) -> io::Result<()> {
+        loop {
+            match self.uring.submit() {
+                Ok(_) => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Submits the queued SQEs and waits for one completion or `timeout`.
+    ///
+    /// A timeout or a signal ends the wait early and is not an error.
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let result = match timeout {
+            None => self.uring.submit_and_wait(1),
+            Some(timeout) => {
+                let ts = Timespec::from(timeout);
+                let args = SubmitArgs::new().timespec(&ts);
+                self.uring.submitter().submit_with_args(1, &args)
+            }
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves every available CQE into `out`, including the kernel's overflow backlog.
+    pub(crate) fn drain(&mut self, out: &mut Vec<(u64, Completion)>) -> io::Result<()> {
+        loop {
+            let mut cq = self.uring.completion();
+            for cqe in &mut cq {
+                out.push((
+                    cqe.user_data(),
+                    Completion {
+                        result: cqe.result(),
+                        flags: cqe.flags(),
+                    },
+                ));
+            }
+            drop(cq);
+            if !self.uring.submission().cq_overflow() {
+                return Ok(());
+            }
+            // The CQ is empty now; an enter with GETEVENTS (which submit() adds while the
+            // overflow flag is set) flushes the backlog into it.
+            match self.uring.submit() {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EBUSY)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+}
+
+impl fmt::Debug for Ring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ring")
+            .field("sq_entries", &self.uring.params().sq_entries())
+            .field("cq_entries", &self.uring.params().cq_entries())
+            .finish()
+    }
+}

@@ -1,0 +1,163 @@
+//! [`File`]: positioned and sequential reads and writes with owned buffers.
+
+use std::ffi::CString;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::buf::{IoBuf, IoBufMut};
+use crate::fd::SharedFd;
+use crate::op::open::Open;
+use crate::op::read::Read;
+use crate::op::write::Write;
+use crate::op::Op;
+
+/// The offset that means "the current file position" (-1 to the kernel).
+const CURRENT_POSITION: u64 = u64::MAX;
+
+/// A file, pipe end or other descriptor whose I/O goes through the current thread's ring.
+///
+/// Every method takes its buffer by value and returns it with the result, because the kernel
+/// may still be writing into it when the future is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::fd::OwnedFd;
+/// # fn block_on<F: std::future::Future>(driver: &ringloop_io::Driver, f: F) -> F::Output {
+/// #     use std::{sync::Arc, task::{Context, Poll, Waker}};
+/// #     let _enter = driver.enter();
+/// #     let waker = Waker::from(Arc::new(driver.unparker()));
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) { return v; }
+/// #         driver.park(None).unwrap();
+/// #     }
+/// # }
+/// let driver = ringloop_io::Driver::new(&ringloop_io::DriverConfig::new())?;
+/// let (read_end, write_end) = std::io::pipe()?;
+/// let reader = ringloop_io::fs::File::from(OwnedFd::from(read_end));
+/// let writer = ringloop_io::fs::File::from(OwnedFd::from(write_end));
+/// block_on(&driver, async {
+///     let (n, _) = writer.write(b"hello".to_vec()).await;
+///     assert_eq!(n?, 5);
+///     let (n, buf) = reader.read(Vec::with_capacity(16)).await;
+///     assert_eq!(n?, 5);
+///     assert_eq!(buf, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct File {
+    fd: SharedFd,
+}
+
+impl File {
+    /// Opens `path` read-only, through the ring (`IORING_OP_OPENAT`).
+    ///
+    /// If the future is dropped while the open is in flight and the open then succeeds, the
+    /// descriptor is closed: it never leaks.
+    pub fn open(path: impl AsRef<Path>) -> impl Future<Output = io::Result<File>> + Send + Unpin {
+        Self::open_with(path, libc::O_RDONLY, 0)
+    }
+
+    /// Opens `path` for writing, creating it (mode 0o644) or truncating it.
+    pub fn create(
+        path: impl AsRef<Path>,
+    ) -> impl Future<Output = io::Result<File>> + Send + Unpin {
+        Self::open_with(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
+    }
+
+    fn open_with(
+        path: impl AsRef<Path>,
+        flags: i32,
+        mode: u32,
+    ) -> impl Future<Output = io::Result<File>> + Send + Unpin {
+        let path = CString::new(path.as_ref().as_os_str().as_bytes());
+        let mut op = path.map(|p| Op::new(Open::new(p, flags, mode))).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidInput, "ringloop: path contains a NUL byte")
+        });
+        std::future::poll_fn(move |cx| match &mut op {
+            Ok(op) => std::pin::Pin::new(op).poll(cx).map_ok(File::from),
+            Err(e) => std::task::Poll::Ready(Err(std::mem::replace(
+                e,
+                io::Error::other("ringloop: open future polled after completion"),
+            ))),
+        })
+    }
+
+    /// Reads up to `buf.bytes_total()` bytes at offset `pos` into the start of `buf`.
+    ///
+    /// Returns the byte count (0 at end of file) and the buffer.
+    pub fn read_at<B: IoBufMut>(
+        &self,
+        buf: B,
+        pos: u64,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin {
+        Op::new(Read::new(self.fd.clone(), buf, pos))
+    }
+
+    /// Reads at the file position (for pipes, sockets, character devices, or a file's
+    /// cursor), advancing it.
+    pub fn read<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin {
+        Op::new(Read::new(self.fd.clone(), buf, CURRENT_POSITION))
+    }
+
+    /// Writes the `buf.bytes_init()` bytes of `buf` at offset `pos`.
+    ///
+    /// Returns the number of bytes written (possibly fewer) and the buffer.
+    pub fn write_at<B: IoBuf>(
+        &self,
+        buf: B,
+        pos: u64,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin {
+        Op::new(Write::new(self.fd.clone(), buf, pos))
+    }
+
+    /// Writes at the file position, advancing it.
+    pub fn write<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin {
+        Op::new(Write::new(self.fd.clone(), buf, CURRENT_POSITION))
+    }
+}
+
+impl From<OwnedFd> for File {
+    fn from(fd: OwnedFd) -> File {
+        File {
+            fd: SharedFd::new(fd),
+        }
+    }
+}
+
+impl From<std::fs::File> for File {
+    fn from(file: std::fs::File) -> File {
+        File::from(OwnedFd::from(file))
+    }
+}
+
+impl AsRawFd for File {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.raw()
+    }
+}
+
+impl AsFd for File {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor is owned by `self.fd` and stays open while `self` lives.
+        unsafe { BorrowedFd::borrow_raw(self.fd.raw()) }
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File").field("fd", &self.fd.raw()).finish()
+    }
+}

@@ -1,0 +1,191 @@
+//! Ops: one io_uring opcode per file, all driven by one future, [`Op`].
+//!
+//! An opcode file defines a struct holding everything the kernel will touch (the fd handle,
+//! the buffer, any address or path) and implements [`Operation`] for it: how to build its
+//! SQE, how to turn the CQE into the user's result (handing the buffer back), what to do on
+//! submission failure, and what to release if the CQE arrives after the future was dropped
+//! (an opened or accepted descriptor is closed). [`Op`] does the rest: submission on first
+//! poll to the thread's current driver, completion on whatever thread polls it later, and
+//! cancellation on drop. The lifecycle is drawn in [`crate::driver::lifecycle`].
+//!
+//! Adding an opcode (say `recv`) is one new file here and one method on the socket type.
+
+pub(crate) mod nop;
+pub(crate) mod open;
+pub(crate) mod read;
+pub(crate) mod write;
+
+use std::future::Future;
+use std::io;
+use std::mem;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use io_uring::squeue;
+
+use crate::driver::current;
+use crate::driver::lifecycle::{self, Completion, Dropped, OpSlot, Orphan};
+use crate::driver::shared::Shared;
+
+/// An io_uring operation: the data the kernel uses, and how to build and finish it.
+pub(crate) trait Operation: Send + Sized + 'static {
+    /// What the op's future resolves to.
+    type Output;
+
+    /// Builds the SQE (its `user_data` is set by the driver).
+    ///
+    /// # Safety
+    ///
+    /// The caller must keep `self` alive, and not read or write the memory it lends to the
+    /// kernel, until the entry's completion has been reaped. `self` may be moved meanwhile:
+    /// implementations only point the kernel at memory that does not move with `self` (heap
+    /// allocations `self` owns, per the [`IoBuf`](crate::IoBuf) contract) and at descriptors
+    /// `self` keeps open.
+    unsafe fn entry(&mut self) -> squeue::Entry;
+
+    /// The CQE arrived and the future is still there: produce its output.
+    fn complete(self, completion: Completion) -> Self::Output;
+
+    /// The op could not be submitted (no driver, driver shut down, ring error).
+    fn fail(self, error: io::Error) -> Self::Output;
+
+    /// The CQE arrived after the future was dropped: release what the op produced.
+    fn orphan(self, completion: Completion) {
+        let _ = completion;
+    }
+}
+
+/// Adapts an [`Operation`] to the slot's type-erased [`Orphan`].
+struct Orphaned<T>(T);
+
+impl<T: Operation> Orphan for Orphaned<T> {
+    fn complete(self: Box<Self>, completion: Completion) {
+        self.0.orphan(completion);
+    }
+}
+
+/// The future of an op; see the module docs.
+pub(crate) struct Op<T: Operation> {
+    state: State<T>,
+}
+
+enum State<T> {
+    /// Not polled yet: nothing in the kernel, nothing to cancel.
+    Unsubmitted(T),
+    /// In the kernel; `data` is what its SQE points to.
+    InFlight {
+        data: T,
+        slot: Arc<OpSlot>,
+        owner: Arc<Shared>,
+        user_data: u64,
+    },
+    /// Completed or failed; the output was returned.
+    Done,
+}
+
+impl<T: Operation> Op<T> {
+    pub(crate) fn new(data: T) -> Op<T> {
+        Op {
+            state: State::Unsubmitted(data),
+        }
+    }
+}
+
+// `T` is never pinned: the kernel only sees heap memory `T` owns, which does not move.
+impl<T: Operation> Unpin for Op<T> {}
+
+impl<T: Operation> Future for Op<T> {
+    type Output = T::Output;
+
+    /// Polling again after `Ready` returns `Pending` forever.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        match mem::replace(&mut self.state, State::Done) {
+            State::Unsubmitted(mut data) => {
+                let submitted = current::with_core(|core| {
+                    let slot = Arc::new(OpSlot::new(cx.waker().clone()));
+                    // SAFETY: `data` is kept in `State::InFlight` below, or handed to the
+                    // slot by `Drop`, until the slot's CQE is reaped; nothing reads its
+                    // buffers meanwhile (`complete` and `orphan` run after the CQE).
+                    let entry = unsafe { data.entry() };
+                    // SAFETY: as above; the slot tracks exactly this entry.
+                    let user_data = unsafe { core.submit(entry, Arc::clone(&slot)) }?;
+                    Ok((slot, Arc::clone(core.shared()), user_data))
+                })
+                .and_then(|r| r);
+                match submitted {
+                    Ok((slot, owner, user_data)) => {
+                        self.state = State::InFlight {
+                            data,
+                            slot,
+                            owner,
+                            user_data,
+                        };
+                        Poll::Pending
+                    }
+                    Err(e) => Poll::Ready(data.fail(e)),
+                }
+            }
+            State::InFlight {
+                data,
+                slot,
+                owner,
+                user_data,
+            } => match slot.poll(cx.waker()) {
+                lifecycle::Poll::Ready(completion) => Poll::Ready(data.complete(completion)),
+                lifecycle::Poll::Pending => {
+                    self.state = State::InFlight {
+                        data,
+                        slot,
+                        owner,
+                        user_data,
+                    };
+                    Poll::Pending
+                }
+            },
+            State::Done => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Operation> Drop for Op<T> {
+    fn drop(&mut self) {
+        let State::InFlight {
+            data,
+            slot,
+            owner,
+            user_data,
+        } = mem::replace(&mut self.state, State::Done)
+        else {
+            return;
+        };
+        match slot.transition_to_ignored(Orphaned(data)) {
+            Dropped::Completed(Orphaned(data), completion) => data.orphan(completion),
+            Dropped::NeedsCancel => {
+                // On the owner's thread the cancel joins the next batch; elsewhere it is
+                // queued to the owner, which is woken to submit it on its own ring.
+                let local = current::with_core(|core| {
+                    let local = Arc::ptr_eq(core.shared(), &owner);
+                    if local {
+                        core.cancel(user_data);
+                    }
+                    local
+                });
+                if !matches!(local, Ok(true)) {
+                    owner.request_cancel(user_data);
+                }
+            }
+        }
+    }
+}
+
+impl<T: Operation> std::fmt::Debug for Op<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Unsubmitted(_) => "Unsubmitted",
+            State::InFlight { .. } => "InFlight",
+            State::Done => "Done",
+        };
+        f.debug_struct("Op").field("state", &state).finish()
+    }
+}
