@@ -1,40 +1,74 @@
-//! TEMPORARY API SKETCH: the signatures are final, the bodies are being written.
-#![allow(missing_docs, unused_variables, clippy::all)]
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+//! ringloop's runtime: tasks, the work-stealing and single-threaded schedulers, and the
+//! asyncio-style task API (`run`, `create_task`, `gather`, `yield_now`, cancellation).
+//!
+//! # Examples
+//! ```
+//! use ringloop::{create_task, gather, run, yield_now};
+//!
+//! run(async {
+//!     let workers = (0..4).map(|id| create_task(async move {
+//!         yield_now().await; // let the others run, like asyncio.sleep(0)
+//!         id * 10
+//!     }));
+//!     let results = gather(workers).await;
+//!     let values: Vec<u32> = results.into_iter().map(|r| r.unwrap()).collect();
+//!     assert_eq!(values, [0, 10, 20, 30]);
+//! });
+//! ```
+//!
+//! # Where things are
+//! - `task/`: the task cell, its state machine, wakers, join handles, the owner list.
+//! - `scheduler/multi_thread/`: workers, deques, stealing, idle workers.
+//! - `scheduler/single_thread/` and `scheduler/local.rs`: one thread, and per-thread queues.
+//! - `park.rs`: how idle threads sleep and are woken.
+//! - `runtime.rs`, `builder.rs`, `spawn.rs`: the public entry points.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
-#[derive(Debug, Default)]
-pub struct Builder;
-impl Builder {
-    pub fn worker_threads(&mut self, n: usize) -> &mut Self { self }
-    pub fn single_threaded(&mut self) -> &mut Self { self }
-    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self { self }
-    pub fn build(&mut self) -> io::Result<Runtime> { todo!() }
+mod builder;
+mod context;
+mod coop;
+mod gather;
+mod loom;
+mod park;
+mod runtime;
+mod scheduler;
+mod spawn;
+mod task;
+mod yield_now;
+
+pub use builder::Builder;
+pub use gather::{gather, try_gather, Gather, TryGather};
+pub use runtime::{run, try_run, Handle, Runtime};
+pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
+pub use task::{Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use yield_now::{yield_now, YieldNow};
+
+/// Items the exported macros expand to. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::gather::MaybeDone;
+
+    /// Per-child wake flags of a `gather!`.
+    #[derive(Debug)]
+    pub struct WakeFlags(crate::gather::WakeFlags);
+
+    impl WakeFlags {
+        /// Flags for `len` children.
+        pub fn new(len: usize) -> WakeFlags {
+            WakeFlags(crate::gather::WakeFlags::new(len))
+        }
+        /// Records the waker of the task awaiting the gather.
+        pub fn register(&self, waker: &std::task::Waker) {
+            self.0.register(waker);
+        }
+        /// True if child `index` was woken since its last poll.
+        pub fn take(&self, index: usize) -> bool {
+            self.0.take(index)
+        }
+        /// Child `index`'s waker.
+        pub fn waker(&self, index: usize) -> &std::task::Waker {
+            self.0.waker(index)
+        }
+    }
 }
-#[derive(Debug)]
-pub struct Runtime;
-impl Runtime {
-    pub fn builder() -> Builder { Builder }
-    pub fn new() -> io::Result<Runtime> { todo!() }
-    pub fn block_on<F: Future>(&self, fut: F) -> F::Output { todo!() }
-    pub fn spawn<F>(&self, fut: F) -> Task<F::Output> where F: Future + Send + 'static, F::Output: Send + 'static { todo!() }
-    pub fn handle(&self) -> Handle { todo!() }
-}
-#[derive(Debug, Clone)]
-pub struct Handle;
-impl Handle {
-    pub fn spawn<F>(&self, fut: F) -> Task<F::Output> where F: Future + Send + 'static, F::Output: Send + 'static { todo!() }
-}
-pub fn run<F: Future>(fut: F) -> F::Output { todo!() }
-#[derive(Debug)]
-pub struct Task<T>(std::marker::PhantomData<T>);
-impl<T> Future for Task<T> { type Output = Result<T, TaskError>; fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> { todo!() } }
-impl<T> Task<T> { pub fn cancel(&self) -> bool { todo!() } pub fn is_done(&self) -> bool { todo!() } pub fn is_cancelled(&self) -> bool { todo!() } }
-#[derive(Debug)]
-pub enum TaskError { Cancelled, Panicked(Box<dyn std::any::Any + Send + 'static>) }
-pub fn create_task<F>(fut: F) -> Task<F::Output> where F: Future + Send + 'static, F::Output: Send + 'static { todo!() }
-pub fn create_local_task<F>(fut: F) -> Task<F::Output> where F: Future + 'static, F::Output: 'static { todo!() }
-pub async fn yield_now() { todo!() }
-pub async fn gather<I>(futs: I) -> Vec<<I::Item as Future>::Output> where I: IntoIterator, I::Item: Future { todo!() }

@@ -1,0 +1,125 @@
+//! [`Builder`]: how a [`Runtime`] is configured.
+
+use crate::runtime::{Flavor, Runtime};
+use crate::scheduler::multi_thread::{MultiThread, MAX_WORKERS};
+use crate::scheduler::single_thread::SingleThread;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+/// Configures and builds a [`Runtime`].
+///
+/// # Examples
+/// ```
+/// let rt = ringloop::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("my-server")
+///     .build()?;
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+///
+/// // Invalid settings are reported, not panicked on:
+/// let err = ringloop::Runtime::builder().worker_threads(0).build().unwrap_err();
+/// assert!(err.to_string().contains("worker_threads"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Builder {
+    single_threaded: bool,
+    worker_threads: Option<usize>,
+    thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    thread_stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder for a multi-threaded runtime with one worker per CPU.
+    pub fn new() -> Builder {
+        Builder {
+            single_threaded: false,
+            worker_threads: None,
+            thread_name: Arc::new(|index| format!("ringloop-worker-{index}")),
+            thread_stack_size: None,
+        }
+    }
+
+    /// The number of worker threads of a multi-threaded runtime (default: the number of CPUs).
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Builds a single-threaded runtime instead (asyncio's model): tasks run on the thread that
+    /// calls [`Runtime::block_on`], and `!Send` tasks are allowed everywhere.
+    pub fn single_threaded(&mut self) -> &mut Self {
+        self.single_threaded = true;
+        self
+    }
+
+    /// Names the worker threads `{name}-{index}` (default `ringloop-worker-{index}`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move |index| format!("{name}-{index}"));
+        self
+    }
+
+    /// The stack size of each worker thread, in bytes (default: the standard library's).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the runtime: its worker threads, for the multi-threaded flavour.
+    ///
+    /// # Errors
+    /// `InvalidInput` for settings that cannot work (0 worker threads, a worker count on a
+    /// single-threaded runtime, ...), naming the setting; the OS error if a thread cannot be
+    /// started.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.single_threaded {
+            if let Some(n) = self.worker_threads {
+                return Err(invalid(format!(
+                    "worker_threads({n}) does not apply to a single-threaded runtime, which runs \
+                     everything on the thread that calls block_on; remove one of the two settings"
+                )));
+            }
+            return Ok(Runtime::from_flavor(Flavor::Single(SingleThread::new())));
+        }
+        let workers = self.worker_threads.unwrap_or_else(num_cpus::get);
+        if workers == 0 {
+            return Err(invalid(
+                "worker_threads must be at least 1, got 0 (use single_threaded() for a runtime \
+                 without worker threads)"
+                    .to_owned(),
+            ));
+        }
+        if workers > MAX_WORKERS {
+            return Err(invalid(format!(
+                "worker_threads must be at most {MAX_WORKERS}, got {workers}"
+            )));
+        }
+        if self.thread_stack_size == Some(0) {
+            return Err(invalid("thread_stack_size must be more than 0 bytes".to_owned()));
+        }
+        let name = self.thread_name.clone();
+        let multi = MultiThread::start(workers, &*name, self.thread_stack_size)?;
+        Ok(Runtime::from_flavor(Flavor::Multi(multi)))
+    }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("single_threaded", &self.single_threaded)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,147 @@
+//! Parking: how an idle thread of the runtime sleeps, and how another thread wakes it.
+//!
+//! The schedulers only see the [`Park`] trait and [`Unparker`] handles, so the io_uring driver
+//! can take over as the parker (an idle worker then sleeps inside `io_uring_enter`). Until
+//! then, [`ThreadParker`] parks on a mutex and condition variable.
+//!
+//! Both sides follow the token protocol of `std::thread::park`: an `unpark` that happens
+//! before `park` makes that `park` return at once, so "check for work, then park" never
+//! loses a wake-up as long as whoever adds work calls `unpark` after adding it.
+
+use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+use std::fmt;
+use std::time::Duration;
+
+/// A thread's way of sleeping until there is work.
+pub(crate) trait Park {
+    /// Sleeps until [`Unparker::unpark`] is called (or was called since the last `park`), or
+    /// until `timeout` passes. May return spuriously.
+    fn park(&mut self, timeout: Option<Duration>);
+
+    /// A handle other threads use to wake this one.
+    fn unparker(&self) -> Unparker;
+}
+
+/// Wakes one parked thread. Cloneable and usable from any thread.
+#[derive(Clone)]
+pub(crate) struct Unparker {
+    inner: Arc<dyn Unpark>,
+}
+
+/// The wake side of a [`Park`] implementation.
+pub(crate) trait Unpark: Send + Sync + 'static {
+    fn unpark(&self);
+}
+
+impl Unparker {
+    pub(crate) fn new(inner: Arc<dyn Unpark>) -> Unparker {
+        Unparker { inner }
+    }
+
+    pub(crate) fn unpark(&self) {
+        self.inner.unpark();
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unparker")
+    }
+}
+
+/// Parks on a condition variable.
+pub(crate) struct ThreadParker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    condvar: Condvar,
+}
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+impl ThreadParker {
+    pub(crate) fn new() -> ThreadParker {
+        ThreadParker {
+            inner: Arc::new(Inner {
+                state: AtomicUsize::new(EMPTY),
+                lock: Mutex::new(()),
+                condvar: Condvar::new(),
+            }),
+        }
+    }
+}
+
+impl Park for ThreadParker {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let inner = &*self.inner;
+        // Fast path: a token is waiting.
+        if inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
+        let mut guard = inner.lock.lock();
+        match inner
+            .state
+            .compare_exchange(EMPTY, PARKED, Ordering::Acquire, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                // Unparked between the fast path and taking the lock.
+                inner.state.store(EMPTY, Ordering::Release);
+                return;
+            }
+            Err(actual) => unreachable!("only the owner parks; state was {actual}"),
+        }
+        loop {
+            guard = match timeout {
+                Some(timeout) => inner.condvar.wait_timeout(guard, timeout),
+                None => inner.condvar.wait(guard),
+            };
+            if inner
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            if timeout.is_some() {
+                // Timed out (or spurious): consume any token that raced in, and go back.
+                inner.state.swap(EMPTY, Ordering::Acquire);
+                return;
+            }
+        }
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker::new(self.inner.clone())
+    }
+}
+
+impl Unpark for Inner {
+    fn unpark(&self) {
+        match self.state.swap(NOTIFIED, Ordering::Release) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Take the lock so the notification cannot fall between the parker's state
+                // change and its wait.
+                drop(self.lock.lock());
+                self.condvar.notify_one();
+            }
+            actual => unreachable!("parker state is one of three values, was {actual}"),
+        }
+    }
+}
+
+impl fmt::Debug for ThreadParker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ThreadParker")
+    }
+}

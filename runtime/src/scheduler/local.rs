@@ -1,0 +1,243 @@
+//! The local run queue: tasks that must run on one thread.
+//!
+//! Every thread that drives tasks has one [`LocalShared`]: a multi-threaded worker (for its
+//! `create_local_task` tasks, which are never stolen), a thread blocked in
+//! [`Runtime::block_on`](crate::Runtime::block_on), and the single-threaded runtime (for all of
+//! its tasks). It holds:
+//!
+//! - `queue`: the owner thread's run queue, a plain `VecDeque` with no synchronization. Only the
+//!   thread that entered the runtime with this `LocalShared` (see [`context`]) touches it.
+//! - `remote`: a mutex-protected queue for wakes from other threads, followed by an unpark of
+//!   the owner. A flag lets the owner skip the lock while it is empty.
+//! - `owned`: the owner list of its tasks, for shutdown and `all_tasks`.
+//!
+//! The owner test is a pointer comparison with the thread's context, so a wake on the owner
+//! thread costs a thread-local read and a `push_back`, with no atomic operation.
+
+use crate::context;
+use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::park::{Park, Unparker};
+use crate::task::{OwnedTasks, RawTask, Runnable, Schedule};
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// How many local tasks run between two polls of the `block_on` future (and two checks of the
+/// remote queue).
+const BATCH: usize = 61;
+
+/// One thread's queue of tasks that only that thread may run.
+pub(crate) struct LocalShared {
+    queue: UnsafeCell<VecDeque<Runnable>>,
+    remote: Mutex<Remote>,
+    remote_pending: AtomicBool,
+    unparker: Unparker,
+    pub(crate) owned: OwnedTasks,
+}
+
+struct Remote {
+    queue: VecDeque<Runnable>,
+    closed: bool,
+}
+
+// SAFETY: `queue` is only accessed by the owner thread (every access checks
+// `context::is_current_local(self)` or runs on the thread that drives this queue); everything
+// else is synchronized (mutex, atomics, and the owner list's own locks).
+unsafe impl Sync for LocalShared {}
+// SAFETY: the runnables inside are only run by the owner thread; moving the container (inside
+// an Arc) between threads does not run them.
+unsafe impl Send for LocalShared {}
+
+impl LocalShared {
+    pub(crate) fn new(unparker: Unparker, shards: usize) -> Arc<LocalShared> {
+        Arc::new(LocalShared {
+            queue: UnsafeCell::new(VecDeque::new()),
+            remote: Mutex::new(Remote {
+                queue: VecDeque::new(),
+                closed: false,
+            }),
+            remote_pending: AtomicBool::new(false),
+            unparker,
+            owned: OwnedTasks::new(shards),
+        })
+    }
+
+    pub(crate) fn is_current(&self) -> bool {
+        context::is_current_local(self)
+    }
+
+    /// Runs `f` on the owner's queue.
+    ///
+    /// # Safety
+    /// The caller is the owner thread, and `f` does not run tasks (which could re-enter).
+    unsafe fn with_queue<R>(&self, f: impl FnOnce(&mut VecDeque<Runnable>) -> R) -> R {
+        // SAFETY: per the contract, only the owner thread gets here and nothing re-enters
+        // while `f` runs, so this is the only reference.
+        f(unsafe { &mut *self.queue.get() })
+    }
+
+    /// Queues from another thread and wakes the owner.
+    fn schedule_remote(&self, task: Runnable) {
+        let mut remote = self.remote.lock();
+        if remote.closed {
+            drop(remote);
+            // The owner has shut down; the task was already cancelled. Drop our reference.
+            drop(task);
+            return;
+        }
+        remote.queue.push_back(task);
+        self.remote_pending.store(true, Ordering::Release);
+        drop(remote);
+        self.unparker.unpark();
+    }
+
+    /// True if other threads queued tasks that the owner has not taken yet.
+    pub(crate) fn has_remote(&self) -> bool {
+        self.remote_pending.load(Ordering::Acquire)
+    }
+
+    /// Owner only: the next task to run, taking the remote queue's tasks when the local one is
+    /// empty or `prefer_remote` is set (for fairness).
+    pub(crate) fn pop(&self, prefer_remote: bool) -> Option<Runnable> {
+        debug_assert!(self.is_current());
+        if prefer_remote || self.has_remote() {
+            self.pull_remote();
+        }
+        // SAFETY: owner thread (asserted above, guaranteed by every caller); no task runs here.
+        unsafe { self.with_queue(|q| q.pop_front()) }
+    }
+
+    fn pull_remote(&self) {
+        if !self.has_remote() {
+            return;
+        }
+        let mut remote = self.remote.lock();
+        self.remote_pending.store(false, Ordering::Relaxed);
+        let taken = std::mem::take(&mut remote.queue);
+        drop(remote);
+        // SAFETY: owner thread (callers are `pop`/`is_idle`), no task runs here.
+        unsafe { self.with_queue(|q| q.extend(taken)) };
+    }
+
+    /// Owner only: true if there is nothing to run.
+    pub(crate) fn is_idle(&self) -> bool {
+        // SAFETY: owner thread; no task runs here.
+        let empty = unsafe { self.with_queue(|q| q.is_empty()) };
+        empty && !self.has_remote()
+    }
+
+    /// Owner only: cancels every task, dropping their futures on this thread, then empties the
+    /// queues. Tasks spawned or woken afterwards are cancelled or dropped on arrival.
+    pub(crate) fn shutdown(&self) {
+        debug_assert!(self.is_current());
+        self.remote.lock().closed = true;
+        for task in self.owned.close_and_drain() {
+            // SAFETY: this is the owner thread, where these futures may be dropped.
+            unsafe { task.shutdown() };
+        }
+        loop {
+            let remote = std::mem::take(&mut self.remote.lock().queue);
+            // SAFETY: owner thread; dropping runnables only releases references.
+            let local = unsafe { self.with_queue(std::mem::take) };
+            if remote.is_empty() && local.is_empty() {
+                break;
+            }
+            drop(remote);
+            drop(local);
+        }
+    }
+
+    /// Spawns a task owned by this queue (a local task, or any task of the single-threaded
+    /// runtime).
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        name: Option<Box<str>>,
+    ) -> crate::task::Task<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let (runnable, handle) =
+            crate::task::spawn_on(future, self.clone(), &self.owned, name);
+        if let Some(runnable) = runnable {
+            self.schedule(runnable);
+        }
+        handle
+    }
+}
+
+impl Schedule for Arc<LocalShared> {
+    fn schedule(&self, task: Runnable) {
+        if self.is_current() {
+            // SAFETY: owner thread; pushing runs no task.
+            unsafe { self.with_queue(|q| q.push_back(task)) };
+        } else {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.owned.remove(task)
+    }
+
+    fn can_drop_here(&self) -> bool {
+        self.is_current()
+    }
+}
+
+impl fmt::Debug for LocalShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalShared")
+            .field("remote_pending", &self.has_remote())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The waker of a `block_on` future: sets a flag and unparks the blocked thread.
+struct BlockOnWake {
+    woken: AtomicBool,
+    unparker: Unparker,
+}
+
+impl Wake for BlockOnWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.unparker.unpark();
+    }
+}
+
+/// Drives `future` to completion on this thread, running `local`'s tasks while it waits.
+/// The caller has entered the runtime context with `local`.
+pub(crate) fn block_on<F: Future>(local: &LocalShared, park: &mut dyn Park, future: F) -> F::Output {
+    let wake = Arc::new(BlockOnWake {
+        woken: AtomicBool::new(true),
+        unparker: park.unparker(),
+    });
+    let waker = Waker::from(wake.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if wake.woken.swap(false, Ordering::Acquire) {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+        let mut ran = 0;
+        while ran < BATCH {
+            let Some(task) = local.pop(ran == 0) else { break };
+            task.run();
+            ran += 1;
+        }
+        if ran == 0 && !wake.woken.load(Ordering::Acquire) && local.is_idle() {
+            park.park(None);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! One worker thread: its run loop, where it looks for work, and how it sleeps.
+//!
+//! The loop, per iteration: take the next task from this worker's deque (every
+//! [`FAIRNESS_INTERVAL`] ticks the injector and the local-task queue go first); else search —
+//! steal a batch from a random victim, then from the injector; else park. The worker's own
+//! [`Core`] is reachable through a thread-local pointer while the loop runs, so a task woken
+//! or spawned on this thread goes straight into this worker's deque.
+
+use super::{Shared, FAIRNESS_INTERVAL};
+use crate::context;
+use crate::loom::{fence, Ordering};
+use crate::park::Park;
+use crate::scheduler::local::LocalShared;
+use crate::scheduler::Scheduler;
+use crate::task::Runnable;
+use crossbeam_deque::{Steal, Worker};
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+/// Everything one worker owns. Lives on the worker thread's stack for the thread's life.
+pub(crate) struct Core {
+    index: usize,
+    shared: Arc<Shared>,
+    deque: Worker<Runnable>,
+    parker: RefCell<Box<dyn Park>>,
+    local: Arc<LocalShared>,
+    tick: Cell<u32>,
+    rng: Cell<u64>,
+    is_searching: Cell<bool>,
+}
+
+thread_local! {
+    /// The worker running on this thread, if any.
+    static CURRENT: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Pushes `task` onto this thread's worker deque if this thread is a worker of `shared`;
+/// gives the task back otherwise.
+pub(super) fn push_if_current(shared: &Arc<Shared>, task: Runnable) -> Result<(), Runnable> {
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    if ptr.is_null() {
+        return Err(task);
+    }
+    // SAFETY: CURRENT points at the `Core` on this thread's stack while `run` executes, and
+    // `run` resets it before the core is dropped; we are on that thread.
+    let core = unsafe { &*ptr };
+    if !Arc::ptr_eq(&core.shared, shared) {
+        return Err(task);
+    }
+    core.push(task);
+    Ok(())
+}
+
+impl Core {
+    pub(super) fn new(
+        index: usize,
+        shared: Arc<Shared>,
+        deque: Worker<Runnable>,
+        parker: Box<dyn Park>,
+        local: Arc<LocalShared>,
+    ) -> Core {
+        Core {
+            index,
+            shared,
+            deque,
+            parker: RefCell::new(parker),
+            local,
+            tick: Cell::new(0),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F)),
+            is_searching: Cell::new(false),
+        }
+    }
+
+    /// Queues a task spawned or woken on this worker, and wakes a sleeper to steal it if
+    /// nobody is searching.
+    pub(super) fn push(&self, task: Runnable) {
+        self.deque.push(task);
+        self.shared.notify_parked();
+    }
+
+    fn next_task(&self) -> Option<Runnable> {
+        let tick = self.tick.get();
+        self.tick.set(tick.wrapping_add(1));
+        match tick % FAIRNESS_INTERVAL {
+            0 => {
+                if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
+                    return Some(task);
+                }
+            }
+            n if n == FAIRNESS_INTERVAL / 2 => {
+                if let Some(task) = self.local.pop(true) {
+                    return Some(task);
+                }
+            }
+            _ => {}
+        }
+        self.deque
+            .pop()
+            .or_else(|| self.local.pop(false))
+            .or_else(|| self.pop_injector())
+    }
+
+    fn pop_injector(&self) -> Option<Runnable> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    fn next_random(&self, below: usize) -> usize {
+        // xorshift64*: cheap, and good enough to spread victims.
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % below
+    }
+
+    /// Looks for work in other workers' deques and the injector, as a searcher.
+    fn steal_work(&self) -> Option<Runnable> {
+        if !self.is_searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching.set(true);
+        }
+        let stealers = &self.shared.stealers;
+        let n = stealers.len();
+        let start = self.next_random(n);
+        loop {
+            let mut retry = false;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match stealers[victim].steal_batch_and_pop(&self.deque) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            match self.shared.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    fn run_task(&self, task: Runnable) {
+        if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching()
+        {
+            // Step 2 of the protocol in `idle.rs`: the last searcher found work, so there may
+            // be more; let another worker look.
+            self.shared.notify_parked();
+        }
+        task.run();
+    }
+
+    /// Sleeps until woken for work (or shutdown).
+    fn park(&self) {
+        let was_searching = self.is_searching.replace(false);
+        let last_searcher = self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching);
+        // Pairs with the fence in `Idle::should_wake_someone` (step 3 of the protocol).
+        fence(Ordering::SeqCst);
+        if last_searcher && self.shared.has_stealable_work() {
+            self.shared.notify_parked();
+        }
+        loop {
+            self.parker.borrow_mut().park(None);
+            if self.shared.is_shutdown() {
+                return;
+            }
+            if !self.local.is_idle() {
+                // Woken for a local task. If a notifier also picked us, we count as searching.
+                self.is_searching
+                    .set(!self.shared.idle.unpark_worker_by_id(self.index));
+                return;
+            }
+            if !self.shared.idle.is_parked(self.index) {
+                // A notifier took us off the sleeper list: we are a searcher now.
+                self.is_searching.set(true);
+                return;
+            }
+            // Spurious wake-up: sleep again.
+        }
+    }
+}
+
+/// The worker thread's body.
+pub(super) fn run(core: Core) {
+    let core = &core;
+    let _enter = context::enter(Scheduler::Multi(core.shared.clone()), core.local.clone());
+    CURRENT.with(|current| current.set(core));
+    struct ResetCurrent;
+    impl Drop for ResetCurrent {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|current| current.set(std::ptr::null()));
+        }
+    }
+    let _reset = ResetCurrent;
+
+    while !core.shared.is_shutdown() {
+        if let Some(task) = core.next_task().or_else(|| core.steal_work()) {
+            core.run_task(task);
+        } else {
+            core.park();
+        }
+    }
+
+    // Cancel this worker's local tasks here, on their thread, then drop what is queued (the
+    // shared owner list's shutdown cancels those tasks).
+    core.local.shutdown();
+    while let Some(task) = core.deque.pop() {
+        drop(task);
+    }
+}
