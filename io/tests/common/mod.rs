@@ -61,6 +61,7 @@ pub(crate) fn run_all(driver: &Driver, futures: Vec<Task>) {
         })
         .collect();
     let mut left = tasks.len();
+    let mut polls = 0u32;
     while left > 0 {
         loop {
             let next = queue.lock().unwrap().pop_front();
@@ -71,7 +72,11 @@ pub(crate) fn run_all(driver: &Driver, futures: Vec<Task>) {
                     left -= 1;
                 }
             }
-            driver.poll().expect("poll");
+            // A scheduler tick: reap I/O and timers every 61 polls, as tokio does.
+            polls += 1;
+            if polls % 61 == 0 {
+                driver.poll().expect("poll");
+            }
         }
         if left > 0 {
             driver.park(None).expect("park");
@@ -80,6 +85,7 @@ pub(crate) fn run_all(driver: &Driver, futures: Vec<Task>) {
 }
 
 /// A heap buffer that counts how many times it was dropped.
+#[derive(Debug)]
 pub(crate) struct CountingBuf {
     pub(crate) data: Vec<u8>,
     pub(crate) drops: Arc<AtomicUsize>,
