@@ -1,0 +1,143 @@
+//! `report.json`: machine-readable results.
+//!
+//! Shape (schema 1):
+//!
+//! ```text
+//! { "schema": 1, "generated_unix", "command", "mode", "repetitions", "workers",
+//!   "runtimes": { "<runtime>": { "worker_threads" } }, "machine": { ... },
+//!   "spin_iterations_per_us", "git_commit", "duration_s",
+//!   "workloads": [ { "name", "description", "unit", "lower_is_better",
+//!                    "iterations_per_sample", "repetitions",
+//!                    "<runtime>": median or null,            // one key per runtime
+//!                    "ratios": { "ringloop-multi/tokio-multi": .. },
+//!                    "results": { "<runtime>": { "status", "median", "min", "max",
+//!                                                "samples", "extras", "error", "warnings" } } } ] }
+//! ```
+//!
+//! `status` is `"ok"`, `"n/a"` or `"error"`; a runtime's median is `null` unless `"ok"`.
+
+use serde_json::{json, Map, Value};
+
+use super::ReportMeta;
+use crate::runner::{CellResult, Outcome, Stats, WorkloadResult};
+use crate::runtimes::RuntimeKind;
+
+/// The ratios recorded per workload: (key, numerator, denominator).
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 4] = [
+    (
+        "ringloop-multi/tokio-multi",
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::TokioMulti,
+    ),
+    (
+        "ringloop-single/tokio-current",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::TokioCurrent,
+    ),
+    (
+        "ringloop-single/monoio",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::Monoio,
+    ),
+    (
+        "ringloop-single/ringloop-multi",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::RingloopMulti,
+    ),
+];
+
+/// The JSON document, pretty-printed.
+pub(super) fn render(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let runtimes: Map<String, Value> = meta
+        .runtimes
+        .iter()
+        .map(|k| {
+            let info = json!({
+                "worker_threads": k.task_threads(meta.workers),
+                "multi_threaded": k.is_multi_threaded(),
+            });
+            (k.name().to_owned(), info)
+        })
+        .collect();
+    let m = &meta.machine;
+    let doc = json!({
+        "schema": 1,
+        "generated_unix": meta.started_unix,
+        "command": meta.command,
+        "mode": meta.mode,
+        "repetitions": meta.repetitions,
+        "workers": meta.workers,
+        "runtimes": runtimes,
+        "machine": {
+            "cpu_model": m.cpu_model,
+            "logical_cpus": m.logical_cpus,
+            "kernel": m.kernel,
+            "memory_bytes": m.memory_bytes,
+            "load_average_at_start": m.load_average,
+        },
+        "spin_iterations_per_us": meta.spin_iterations_per_micro,
+        "git_commit": meta.git_commit,
+        "duration_s": meta.duration_secs,
+        "workloads": results.iter().map(workload).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
+    text.push('\n');
+    text
+}
+
+fn workload(r: &WorkloadResult) -> Value {
+    let mut obj = Map::new();
+    obj.insert("name".into(), r.name.into());
+    obj.insert("description".into(), r.description.clone().into());
+    obj.insert("unit".into(), r.unit.symbol().into());
+    obj.insert("lower_is_better".into(), r.lower_is_better.into());
+    obj.insert("iterations_per_sample".into(), r.iterations.into());
+    obj.insert("repetitions".into(), r.repetitions.into());
+    for kind in RuntimeKind::ALL {
+        obj.insert(kind.name().into(), number(r.median(kind)));
+    }
+    let ratios: Map<String, Value> = RATIOS
+        .iter()
+        .map(|(key, a, b)| ((*key).to_owned(), number(r.ratio(*a, *b))))
+        .collect();
+    obj.insert("ratios".into(), ratios.into());
+    let cells: Map<String, Value> = r
+        .cells
+        .iter()
+        .map(|c| (c.runtime.name().to_owned(), cell(c)))
+        .collect();
+    obj.insert("results".into(), cells.into());
+    obj.into()
+}
+
+fn cell(c: &CellResult) -> Value {
+    let (status, error) = match &c.outcome {
+        Outcome::Measured => ("ok", None),
+        Outcome::NotApplicable => ("n/a", None),
+        Outcome::Failed(e) => ("error", Some(e.clone())),
+    };
+    let stats = c.stats();
+    let extras: Map<String, Value> = c
+        .extras
+        .iter()
+        .map(|(name, values)| {
+            let median = Stats::of(values).map(|s| s.median);
+            ((*name).to_owned(), number(median))
+        })
+        .collect();
+    json!({
+        "status": status,
+        "median": number(stats.map(|s| s.median)),
+        "min": number(stats.map(|s| s.min)),
+        "max": number(stats.map(|s| s.max)),
+        "samples": c.samples,
+        "extras": extras,
+        "error": error,
+        "warnings": c.warnings,
+    })
+}
+
+/// A finite number, or `null` (JSON has no NaN).
+fn number(v: Option<f64>) -> Value {
+    v.filter(|v| v.is_finite()).map_or(Value::Null, Value::from)
+}

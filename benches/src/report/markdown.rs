@@ -1,0 +1,309 @@
+//! The markdown report (`report.md`), whose tables also read well in a terminal.
+
+use std::fmt::Write;
+
+use super::format;
+use super::ReportMeta;
+use crate::runner::{CellResult, Outcome, WorkloadResult};
+use crate::runtimes::RuntimeKind;
+
+/// The ratio columns: (header, numerator, denominator).
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 3] = [
+    (
+        "ringloop-multi / tokio-multi",
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::TokioMulti,
+    ),
+    (
+        "ringloop-single / tokio-current",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::TokioCurrent,
+    ),
+    (
+        "ringloop-single / monoio",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::Monoio,
+    ),
+];
+
+/// The speed-up rows: (label, single-threaded kind, multi-threaded kind).
+const SPEED_UPS: [(&str, RuntimeKind, RuntimeKind); 2] = [
+    (
+        "ringloop-single / ringloop-multi",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::RingloopMulti,
+    ),
+    (
+        "tokio-current / tokio-multi",
+        RuntimeKind::TokioCurrent,
+        RuntimeKind::TokioMulti,
+    ),
+];
+
+/// Workloads whose single/multi ratio is the multi-threaded speed-up.
+const PARALLEL_WORKLOADS: [&str; 2] = ["cpu_parallel", "imbalanced"];
+
+/// The speed-up ringloop's multi-threaded runtime should reach on `cpu_parallel`.
+const SPEED_UP_TARGET: f64 = 1.8;
+
+/// The whole `report.md`.
+pub fn render_markdown(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# ringloop benchmark report\n");
+    out.push_str(&header(meta));
+    let _ = writeln!(out, "\n## Results\n");
+    out.push_str(&render_summary(results, meta));
+    let _ = writeln!(out, "\n## Workloads\n");
+    for r in results {
+        let _ = writeln!(
+            out,
+            "- `{}`: {} ({} per sample, {} repetitions; {}).",
+            r.name,
+            r.description,
+            plural(r.iterations, "timed run"),
+            r.repetitions,
+            if r.lower_is_better {
+                "lower is better"
+            } else {
+                "higher is better"
+            }
+        );
+    }
+    let _ = writeln!(out, "\n## Spread\n");
+    out.push_str(&spread_table(results));
+    out
+}
+
+/// The results table, the speed-up table and any failures: what the binary prints.
+pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let mut out = results_table(results, meta);
+    out.push_str(
+        "\nCells: median ±half the min-max range over the repetitions. Ratios divide \
+         medians: below 1.00x ringloop is faster (or smaller). n/a: the workload does \
+         not apply (monoio cannot spawn from outside its thread); error: see below.\n",
+    );
+    let speed_ups = speed_up_table(results, meta);
+    if !speed_ups.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMulti-threaded speed-up ({} workers; single-threaded median / multi-threaded \
+             median; target for ringloop on cpu_parallel: >= {SPEED_UP_TARGET}x):\n",
+            meta.workers
+        );
+        out.push_str(&speed_ups);
+    }
+    let problems = problems(results);
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\nFailures and warnings:\n");
+        out.push_str(&problems);
+    }
+    out
+}
+
+fn header(meta: &ReportMeta) -> String {
+    let m = &meta.machine;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Generated {} by `{}` ({} mode, {} interleaved repetitions per workload, {:.0} s).\n",
+        format::utc(meta.started_unix),
+        meta.command,
+        meta.mode,
+        meta.repetitions,
+        meta.duration_secs
+    );
+    let _ = writeln!(
+        out,
+        "- Machine: {}, {} logical CPUs, {} GiB RAM, Linux {}; load average at start: {}.",
+        m.cpu_model,
+        m.logical_cpus,
+        m.memory_gib(),
+        m.kernel,
+        m.load_average
+    );
+    let multi: Vec<_> = meta
+        .runtimes
+        .iter()
+        .filter(|k| k.is_multi_threaded())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    let single: Vec<_> = meta
+        .runtimes
+        .iter()
+        .filter(|k| !k.is_multi_threaded())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if !multi.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Workers: {} use {} worker threads.",
+            multi.join(" and "),
+            meta.workers
+        );
+    }
+    if !single.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Single-threaded: {} run every task on the `block_on` thread.",
+            single.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- CPU work calibrated at {:.0} spin iterations per microsecond.",
+        meta.spin_iterations_per_micro
+    );
+    if let Some(commit) = &meta.git_commit {
+        let _ = writeln!(out, "- Workspace commit: `{commit}`.");
+    }
+    out
+}
+
+fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let mut head = vec!["workload".to_owned(), "unit".to_owned()];
+    head.extend(meta.runtimes.iter().map(|k| k.name().to_owned()));
+    let ratios: Vec<_> = RATIOS
+        .iter()
+        .filter(|(_, a, b)| meta.runtimes.contains(a) && meta.runtimes.contains(b))
+        .collect();
+    head.extend(ratios.iter().map(|(h, _, _)| (*h).to_owned()));
+    let rows = results
+        .iter()
+        .map(|r| {
+            let mut row = vec![r.name.to_owned(), r.unit.symbol().to_owned()];
+            row.extend(r.cells.iter().map(cell_text));
+            row.extend(ratios.iter().map(|(_, a, b)| {
+                r.ratio(*a, *b)
+                    .map_or_else(|| "-".to_owned(), format::ratio)
+            }));
+            row
+        })
+        .collect();
+    let mut align = vec![false, false];
+    align.resize(head.len(), true);
+    table(&head, rows, &align)
+}
+
+fn cell_text(cell: &CellResult) -> String {
+    match (&cell.outcome, cell.stats()) {
+        (Outcome::Measured, Some(s)) => {
+            format!("{} ±{:.0}%", format::value(s.median), s.spread_percent())
+        }
+        (Outcome::NotApplicable, _) => "n/a".to_owned(),
+        _ => "error".to_owned(),
+    }
+}
+
+fn speed_up_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .filter(|r| PARALLEL_WORKLOADS.contains(&r.name))
+        .map(|r| {
+            let mut row = vec![r.name.to_owned()];
+            row.extend(SPEED_UPS.iter().map(|(_, single, multi)| {
+                r.ratio(*single, *multi)
+                    .map_or_else(|| "-".to_owned(), format::ratio)
+            }));
+            row.push(format!("{}.00x", meta.workers));
+            row
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut head = vec!["workload".to_owned()];
+    head.extend(SPEED_UPS.iter().map(|(label, _, _)| (*label).to_owned()));
+    head.push("ideal".to_owned());
+    table(&head, rows, &[false, true, true, true])
+}
+
+fn spread_table(results: &[WorkloadResult]) -> String {
+    let head: Vec<String> = ["workload", "runtime", "median", "min", "max", "samples"]
+        .map(str::to_owned)
+        .into();
+    let mut rows = Vec::new();
+    for r in results {
+        for cell in &r.cells {
+            let Some(s) = cell.stats() else { continue };
+            rows.push(vec![
+                r.name.to_owned(),
+                cell.runtime.name().to_owned(),
+                format!("{} {}", format::value(s.median), r.unit.symbol()),
+                format::value(s.min),
+                format::value(s.max),
+                s.count.to_string(),
+            ]);
+        }
+    }
+    table(&head, rows, &[false, false, true, true, true, true])
+}
+
+fn problems(results: &[WorkloadResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        for cell in &r.cells {
+            if let Outcome::Failed(error) = &cell.outcome {
+                let _ = writeln!(out, "- `{}` on `{}`: {}", r.name, cell.runtime, error);
+            }
+            for warning in &cell.warnings {
+                let _ = writeln!(
+                    out,
+                    "- `{}` on `{}` (warning): {}",
+                    r.name, cell.runtime, warning
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A markdown table padded so its columns line up in plain text too.
+fn table(head: &[String], rows: Vec<Vec<String>>, right_align: &[bool]) -> String {
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([head[i].chars().count(), 3])
+            .max()
+            .unwrap_or(3)
+    };
+    let widths: Vec<usize> = (0..head.len()).map(width).collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if right_align.get(i).copied().unwrap_or(false) {
+                    format!("{c:>w$}", w = widths[i])
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        format!("| {} |\n", padded.join(" | "))
+    };
+    let mut out = line(head);
+    let rule: Vec<String> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if right_align.get(i).copied().unwrap_or(false) {
+                format!("{}:", "-".repeat(w + 1))
+            } else {
+                "-".repeat(w + 2)
+            }
+        })
+        .collect();
+    out.push_str(&format!("|{}|\n", rule.join("|")));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("mean of {n} {what}s")
+    }
+}

@@ -1,0 +1,209 @@
+//! Runs workloads on runtimes: interleaved repetitions, isolated samples, statistics.
+//!
+//! For each workload, every repetition runs each runtime in turn (the starting runtime
+//! rotates with the repetition, so none is always first after a workload switch). Each
+//! sample runs on a fresh thread with a freshly built runtime (see `isolate.rs`): a
+//! runtime that panics, hangs or fails to build marks its cell as failed and is skipped
+//! for the rest of that workload, and the suite goes on.
+
+mod isolate;
+mod panic_log;
+mod stats;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use stats::Stats;
+
+use crate::cpu;
+use crate::runtimes::RuntimeKind;
+use crate::workloads::{Sample, Unit, Workload};
+
+/// How the suite runs.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Repetitions per workload and runtime (a workload may cap it).
+    pub repetitions: usize,
+    /// The runtimes to run, in column order.
+    pub runtimes: Vec<RuntimeKind>,
+    /// Worker threads of the multi-threaded runtimes.
+    pub workers: usize,
+    /// How long one sample may take before its cell is marked as failed.
+    pub timeout: Duration,
+}
+
+/// What happened to one runtime on one workload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every repetition produced a sample.
+    Measured,
+    /// The workload does not apply to this runtime (e.g. monoio has no remote spawn).
+    NotApplicable,
+    /// A sample failed (panic, timeout, build error); the message says which.
+    Failed(String),
+}
+
+/// One cell of the result table: a workload on a runtime.
+#[derive(Debug, Clone)]
+pub struct CellResult {
+    /// The runtime.
+    pub runtime: RuntimeKind,
+    /// Whether it was measured.
+    pub outcome: Outcome,
+    /// One value per repetition, in the workload's unit.
+    pub samples: Vec<f64>,
+    /// Side figures by name, one value per repetition.
+    pub extras: Vec<(&'static str, Vec<f64>)>,
+    /// Things that went wrong without invalidating the samples.
+    pub warnings: Vec<String>,
+}
+
+impl CellResult {
+    fn new(runtime: RuntimeKind, applies: bool) -> Self {
+        CellResult {
+            runtime,
+            outcome: if applies {
+                Outcome::Measured
+            } else {
+                Outcome::NotApplicable
+            },
+            samples: Vec::new(),
+            extras: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, sample: Sample) {
+        self.samples.push(sample.value);
+        for (name, value) in sample.extras {
+            match self.extras.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, values)) => values.push(value),
+                None => self.extras.push((name, vec![value])),
+            }
+        }
+    }
+
+    /// Median, min and max of the samples, if the cell was measured.
+    pub fn stats(&self) -> Option<Stats> {
+        match self.outcome {
+            Outcome::Measured => Stats::of(&self.samples),
+            _ => None,
+        }
+    }
+
+    /// The median, if the cell was measured.
+    pub fn median(&self) -> Option<f64> {
+        self.stats().map(|s| s.median)
+    }
+}
+
+/// One workload's results on every configured runtime.
+#[derive(Debug, Clone)]
+pub struct WorkloadResult {
+    /// The workload's name.
+    pub name: &'static str,
+    /// What it measures, with sizes.
+    pub description: String,
+    /// The unit of every sample.
+    pub unit: Unit,
+    /// Whether smaller is better.
+    pub lower_is_better: bool,
+    /// Timed iterations averaged into each sample.
+    pub iterations: usize,
+    /// Repetitions run.
+    pub repetitions: usize,
+    /// One cell per configured runtime, in column order.
+    pub cells: Vec<CellResult>,
+}
+
+impl WorkloadResult {
+    /// The cell of `kind`, if that runtime was configured.
+    pub fn cell(&self, kind: RuntimeKind) -> Option<&CellResult> {
+        self.cells.iter().find(|c| c.runtime == kind)
+    }
+
+    /// The median of `kind`, if measured.
+    pub fn median(&self, kind: RuntimeKind) -> Option<f64> {
+        self.cell(kind).and_then(CellResult::median)
+    }
+
+    /// `median(numerator) / median(denominator)`, if both were measured.
+    pub fn ratio(&self, numerator: RuntimeKind, denominator: RuntimeKind) -> Option<f64> {
+        let (n, d) = (self.median(numerator)?, self.median(denominator)?);
+        (d != 0.0).then(|| n / d)
+    }
+}
+
+/// One finished sample, as reported to the progress callback of [`run_suite`].
+#[derive(Debug)]
+pub struct SampleEvent<'a> {
+    /// The workload's name.
+    pub workload: &'a str,
+    /// The repetition, from 0.
+    pub repetition: usize,
+    /// The runtime.
+    pub runtime: RuntimeKind,
+    /// The sample, or why there is none.
+    pub result: &'a Result<Sample, String>,
+}
+
+/// Runs `workloads` as configured; `on_sample` hears about every sample as it ends.
+///
+/// Calibrates the CPU spin first, so the calibration is not inside any sample.
+pub fn run_suite(
+    workloads: &[Arc<dyn Workload>],
+    config: &RunConfig,
+    on_sample: &mut dyn FnMut(&SampleEvent<'_>),
+) -> Vec<WorkloadResult> {
+    panic_log::install();
+    cpu::calibrate();
+    workloads
+        .iter()
+        .map(|workload| run_workload(workload, config, on_sample))
+        .collect()
+}
+
+fn run_workload(
+    workload: &Arc<dyn Workload>,
+    config: &RunConfig,
+    on_sample: &mut dyn FnMut(&SampleEvent<'_>),
+) -> WorkloadResult {
+    let repetitions = workload
+        .max_repetitions()
+        .map_or(config.repetitions, |cap| cap.min(config.repetitions))
+        .max(1);
+    let mut cells: Vec<CellResult> = config
+        .runtimes
+        .iter()
+        .map(|&kind| CellResult::new(kind, workload.applies_to(kind)))
+        .collect();
+    for rep in 0..repetitions {
+        for turn in 0..cells.len() {
+            let cell = &mut cells[(turn + rep) % config.runtimes.len()];
+            if cell.outcome != Outcome::Measured {
+                continue;
+            }
+            let run = isolate::run_sample(workload, cell.runtime, config.workers, config.timeout);
+            on_sample(&SampleEvent {
+                workload: workload.name(),
+                repetition: rep,
+                runtime: cell.runtime,
+                result: &run.result,
+            });
+            cell.warnings.extend(run.warning);
+            match run.result {
+                Ok(sample) => cell.record(sample),
+                Err(error) => cell.outcome = Outcome::Failed(error),
+            }
+        }
+    }
+    WorkloadResult {
+        name: workload.name(),
+        description: workload.description(),
+        unit: workload.unit(),
+        lower_is_better: workload.lower_is_better(),
+        iterations: workload.iterations().max(1),
+        repetitions,
+        cells,
+    }
+}

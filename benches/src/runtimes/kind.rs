@@ -1,0 +1,100 @@
+//! The five runtime configurations the suite compares, and how each is built.
+
+use std::fmt;
+use std::io;
+use std::str::FromStr;
+
+use super::{AnyRuntime, MonoioRt, RingloopRt, TokioRt};
+
+/// Worker threads of the multi-threaded runtimes unless told otherwise.
+pub const DEFAULT_WORKERS: usize = 2;
+
+/// One runtime configuration under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuntimeKind {
+    /// ringloop's work-stealing scheduler with `workers` worker threads.
+    RingloopMulti,
+    /// ringloop's single-threaded scheduler (runs on the `block_on` thread).
+    RingloopSingle,
+    /// tokio's `multi_thread` scheduler with `workers` worker threads.
+    TokioMulti,
+    /// tokio's `current_thread` scheduler.
+    TokioCurrent,
+    /// monoio, one thread, io_uring driver.
+    Monoio,
+}
+
+impl RuntimeKind {
+    /// Every kind, in report column order.
+    pub const ALL: [RuntimeKind; 5] = [
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::TokioMulti,
+        RuntimeKind::TokioCurrent,
+        RuntimeKind::Monoio,
+    ];
+
+    /// The name used in tables and as the JSON key.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuntimeKind::RingloopMulti => "ringloop-multi",
+            RuntimeKind::RingloopSingle => "ringloop-single",
+            RuntimeKind::TokioMulti => "tokio-multi",
+            RuntimeKind::TokioCurrent => "tokio-current",
+            RuntimeKind::Monoio => "monoio",
+        }
+    }
+
+    /// Whether the kind runs tasks on a pool of worker threads.
+    pub fn is_multi_threaded(self) -> bool {
+        matches!(self, RuntimeKind::RingloopMulti | RuntimeKind::TokioMulti)
+    }
+
+    /// Threads that run tasks when built with `workers` (1 for single-threaded kinds).
+    pub fn task_threads(self, workers: usize) -> usize {
+        if self.is_multi_threaded() {
+            workers
+        } else {
+            1
+        }
+    }
+
+    /// Whether the runtime can spawn from outside (see [`super::RemoteSpawn`]).
+    pub fn spawns_remotely(self) -> bool {
+        self != RuntimeKind::Monoio
+    }
+
+    /// Builds the runtime; multi-threaded kinds get `workers` worker threads.
+    pub fn build(self, workers: usize) -> io::Result<AnyRuntime> {
+        Ok(match self {
+            RuntimeKind::RingloopMulti => AnyRuntime::Ringloop(RingloopRt::multi(workers)?),
+            RuntimeKind::RingloopSingle => AnyRuntime::Ringloop(RingloopRt::single()?),
+            RuntimeKind::TokioMulti => AnyRuntime::Tokio(TokioRt::multi(workers)?),
+            RuntimeKind::TokioCurrent => AnyRuntime::Tokio(TokioRt::current()?),
+            RuntimeKind::Monoio => AnyRuntime::Monoio(MonoioRt::new()?),
+        })
+    }
+}
+
+impl fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RuntimeKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        RuntimeKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = RuntimeKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown runtime `{s}` (expected one of {})",
+                    names.join(", ")
+                )
+            })
+    }
+}

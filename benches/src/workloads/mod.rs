@@ -1,0 +1,180 @@
+//! The workloads: one module each, all behind the object-safe [`Workload`] trait.
+//!
+//! A workload describes itself (name, unit, direction) and runs one iteration on an
+//! [`AnyRuntime`]; the runner decides how often and in which order. To add one, write a
+//! module with a struct implementing [`Workload`] (usually by visiting the runtime with a
+//! generic job, see `spawn_many.rs`) and list it in [`all_workloads`].
+
+mod chained_spawn;
+mod cpu_parallel;
+mod idle_task_memory;
+mod imbalanced;
+mod ping_pong;
+mod spawn_many;
+mod spawn_many_remote;
+mod yield_many;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::runtimes::{AnyRuntime, Rt, RuntimeKind};
+
+/// How big a run is: `Quick` for CI, `Full` for the published figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Fewer repetitions and, where it matters, fewer timed iterations.
+    Quick,
+    /// The published configuration.
+    Full,
+}
+
+/// Whether an iteration is a warm-up (result discarded) or measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Untimed: brings threads, caches and allocator pools into a steady state.
+    WarmUp,
+    /// Timed: the result is a sample.
+    Measure,
+}
+
+/// The unit a workload reports in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Wall time in milliseconds.
+    Millis,
+    /// Bytes of memory per task.
+    BytesPerTask,
+}
+
+impl Unit {
+    /// The unit as printed in tables and JSON.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Millis => "ms",
+            Unit::BytesPerTask => "bytes/task",
+        }
+    }
+}
+
+/// One measured value in the workload's [`Unit`], plus optional named side figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The figure the report compares.
+    pub value: f64,
+    /// Extra figures recorded in the JSON (e.g. allocations per task).
+    pub extras: Vec<(&'static str, f64)>,
+}
+
+impl Sample {
+    /// A sample without extras.
+    pub fn new(value: f64) -> Self {
+        Sample {
+            value,
+            extras: Vec::new(),
+        }
+    }
+}
+
+/// A benchmark workload.
+pub trait Workload: Debug + Send + Sync {
+    /// Short identifier, used as the JSON name and on the command line.
+    fn name(&self) -> &'static str;
+
+    /// One line saying what is measured, with its sizes.
+    fn description(&self) -> String;
+
+    /// The unit of [`Sample::value`].
+    fn unit(&self) -> Unit {
+        Unit::Millis
+    }
+
+    /// Whether smaller values are better.
+    fn lower_is_better(&self) -> bool {
+        true
+    }
+
+    /// Whether the workload can run on `kind` at all.
+    fn applies_to(&self, _kind: RuntimeKind) -> bool {
+        true
+    }
+
+    /// Timed iterations averaged into one sample (more for very short workloads).
+    fn iterations(&self) -> usize {
+        1
+    }
+
+    /// A cap on repetitions, for deterministic workloads that need few.
+    fn max_repetitions(&self) -> Option<usize> {
+        None
+    }
+
+    /// Runs one iteration on `rt`. An error means the figure cannot be measured here.
+    fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String>;
+}
+
+/// Every workload, at the given scale, in report order.
+pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
+    vec![
+        Arc::new(spawn_many::SpawnMany::new(scale)),
+        Arc::new(spawn_many_remote::SpawnManyRemote::new(scale)),
+        Arc::new(yield_many::YieldMany::new(scale)),
+        Arc::new(ping_pong::PingPong::new(scale)),
+        Arc::new(chained_spawn::ChainedSpawn::new(scale)),
+        Arc::new(cpu_parallel::CpuParallel::new(scale)),
+        Arc::new(imbalanced::Imbalanced::new(scale)),
+        Arc::new(idle_task_memory::IdleTaskMemory::new(scale)),
+    ]
+}
+
+/// Times `rt.block_on(fut)` and returns the wall time in milliseconds.
+fn time_block_on<R: Rt, F: Future>(rt: &mut R, fut: F) -> Sample {
+    let start = Instant::now();
+    rt.block_on(fut);
+    Sample::new(start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Formats a count with thousands separators (`100000` becomes `100,000`).
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separates() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(100_000), "100,000");
+    }
+
+    /// Every workload runs on tokio and monoio and produces a finite figure.
+    #[test]
+    fn every_workload_runs_on_the_reference_runtimes() {
+        for kind in [
+            RuntimeKind::TokioMulti,
+            RuntimeKind::TokioCurrent,
+            RuntimeKind::Monoio,
+        ] {
+            for workload in all_workloads(Scale::Quick) {
+                if !workload.applies_to(kind) || workload.unit() != Unit::Millis {
+                    continue;
+                }
+                let mut rt = kind.build(2).expect("runtime builds");
+                let sample = workload.run(&mut rt, Phase::WarmUp).unwrap();
+                assert!(sample.value.is_finite(), "{} on {kind}", workload.name());
+            }
+        }
+    }
+}
