@@ -43,8 +43,8 @@ fn ops_and_timers_without_a_driver_fail_clearly() {
     };
     assert!(err.to_string().contains("no io driver"), "{err}");
 
-    let (r, _w) = std::io::pipe().unwrap();
-    let file = ringloop_io::fs::File::from(std::os::fd::OwnedFd::from(r));
+    let (r, _w) = common::raw_pipe();
+    let file = ringloop_io::fs::File::from(r);
     let mut read = file.read(vec![0u8; 0]);
     let std::task::Poll::Ready((Err(err), buf)) = std::pin::Pin::new(&mut read).poll(&mut cx)
     else {
@@ -93,7 +93,10 @@ fn park_times_out_and_unpark_before_park_is_not_lost() {
     driver.unparker().unpark();
     let start = Instant::now();
     driver.park(Some(Duration::from_secs(10))).unwrap();
-    assert!(start.elapsed() < Duration::from_secs(5), "a pending unpark must not block");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "a pending unpark must not block"
+    );
 }
 
 #[test]

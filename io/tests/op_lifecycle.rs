@@ -31,7 +31,10 @@ fn block_on_foreign<F: Future + Unpin>(mut future: F, limit: Duration) -> F::Out
         if let Poll::Ready(out) = Pin::new(&mut future).poll(&mut Context::from_waker(&waker)) {
             return out;
         }
-        assert!(start.elapsed() < limit, "the completion never reached the stolen op");
+        assert!(
+            start.elapsed() < limit,
+            "the completion never reached the stolen op"
+        );
         thread::park_timeout(Duration::from_millis(100));
     }
 }
@@ -58,7 +61,10 @@ fn stolen_op_completes_on_the_thread_that_polls_it() {
     let _enter = driver.enter();
     let (buf, drops) = CountingBuf::new(64);
     let mut read = reader.read(buf);
-    assert!(poll_once(&mut read).is_pending(), "submitted to this thread's ring");
+    assert!(
+        poll_once(&mut read).is_pending(),
+        "submitted to this thread's ring"
+    );
 
     // The task is stolen: another thread (with no driver at all) polls it from now on.
     let stolen = thread::spawn({
@@ -130,7 +136,10 @@ fn op_dropped_on_another_thread_is_cancelled_on_its_ring_and_frees_its_buffer_on
     let start = Instant::now();
     while drops.load(Ordering::SeqCst) == 0 {
         driver.park(Some(Duration::from_secs(10))).unwrap();
-        assert!(start.elapsed() < Duration::from_secs(5), "cancel request lost");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "cancel request lost"
+        );
     }
     for _ in 0..3 {
         driver.park(Some(Duration::from_millis(5))).unwrap();
@@ -220,7 +229,11 @@ fn shutdown_cancels_and_reaps_ops_in_flight_before_freeing_anything() {
     assert_eq!(dropped_drops.load(Ordering::SeqCst), 0);
 
     driver.shutdown();
-    assert_eq!(dropped_drops.load(Ordering::SeqCst), 1, "reaped and freed by shutdown");
+    assert_eq!(
+        dropped_drops.load(Ordering::SeqCst),
+        1,
+        "reaped and freed by shutdown"
+    );
     let Poll::Ready((result, buf)) = poll_once(&mut kept) else {
         panic!("a live op completes at shutdown");
     };
@@ -287,6 +300,10 @@ fn orphaned_open_closes_its_descriptor() {
         drop(file);
     }
     driver.shutdown(); // waits for every open still in flight
-    assert_eq!(open_descriptors_of(&path), 0, "an orphaned open leaked its descriptor");
+    assert_eq!(
+        open_descriptors_of(&path),
+        0,
+        "an orphaned open leaked its descriptor"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

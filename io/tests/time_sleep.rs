@@ -32,7 +32,11 @@ fn sleep_until_a_deadline() {
     block_on(&driver, s).unwrap();
     assert!(Instant::now() >= deadline);
     // A deadline in the past completes at once.
-    block_on(&driver, sleep_until(Instant::now() - Duration::from_secs(1))).unwrap();
+    block_on(
+        &driver,
+        sleep_until(Instant::now() - Duration::from_secs(1)),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -64,7 +68,10 @@ fn interval_skips_missed_ticks() {
         let second = iv.tick().await.unwrap();
         let third = iv.tick().await.unwrap();
         assert_eq!(second, first + period);
-        assert!(third >= first + Duration::from_millis(23), "missed ticks skipped");
+        assert!(
+            third >= first + Duration::from_millis(23),
+            "missed ticks skipped"
+        );
     });
 }
 
@@ -73,7 +80,10 @@ fn timeout_returns_elapsed_and_drops_the_inner_future() {
     let driver = driver();
     let (reader, _writer) = pipe();
     let (buf, drops) = CountingBuf::new(16);
-    let result = block_on(&driver, timeout(Duration::from_millis(10), reader.read(buf)));
+    let result = block_on(
+        &driver,
+        timeout(Duration::from_millis(10), reader.read(buf)),
+    );
     let err: Elapsed = result.unwrap_err();
     assert!(err.cause().is_none());
     assert_eq!(err.to_string(), "deadline has elapsed");
@@ -101,17 +111,15 @@ fn timeout_passes_through_a_fast_future() {
 
 #[test]
 fn timeout_without_a_driver_says_why() {
-    let mut t = timeout(Duration::from_secs(1), std::future::pending::<()>());
-    let mut t = unsafe_free_pin(&mut t);
+    let mut t = std::pin::pin!(timeout(
+        Duration::from_secs(1),
+        std::future::pending::<()>()
+    ));
     let Poll::Ready(Err(e)) = t.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
         panic!("must fail");
     };
     assert!(e.cause().is_some());
     assert!(e.to_string().contains("no io driver"), "{e}");
-}
-
-fn unsafe_free_pin<F>(f: &mut F) -> Pin<Box<&mut F>> {
-    Box::pin(f)
 }
 
 /// A waker that unparks a plain thread.
@@ -279,8 +287,7 @@ fn shutdown_fails_pending_timers() {
         .poll(&mut Context::from_waker(Waker::noop()))
         .is_pending());
     driver.shutdown();
-    let Poll::Ready(Err(e)) = Pin::new(&mut s).poll(&mut Context::from_waker(Waker::noop()))
-    else {
+    let Poll::Ready(Err(e)) = Pin::new(&mut s).poll(&mut Context::from_waker(Waker::noop())) else {
         panic!("a timer of a shut-down driver must fail");
     };
     assert!(e.to_string().contains("shut down"));

@@ -156,7 +156,9 @@ impl Core {
 
     /// Queues an `ASYNC_CANCEL` of the op with `user_data` (owner thread).
     pub(crate) fn cancel(&mut self, user_data: u64) {
-        let entry = opcode::AsyncCancel::new(user_data).build().user_data(CANCEL);
+        let entry = opcode::AsyncCancel::new(user_data)
+            .build()
+            .user_data(CANCEL);
         // SAFETY: a cancel request refers to no memory.
         if let Err(e) = unsafe { self.push(&entry) } {
             // The op then completes normally; its data is released at that point.

@@ -42,7 +42,9 @@ impl Ring {
     /// only blocks `io_uring_enter` is reported here, not at the first op.
     pub(crate) fn new(entries: u32) -> io::Result<Ring> {
         let mut builder = IoUring::builder();
-        builder.setup_cqsize(entries.saturating_mul(2)).setup_clamp();
+        builder
+            .setup_cqsize(entries.saturating_mul(2))
+            .setup_clamp();
         let uring = builder
             .build(entries)
             .map_err(|e| explain(e, "io_uring_setup", entries, Machine::probe()))?;
@@ -143,7 +145,6 @@ impl Ring {
             }
         }
     }
-
 }
 
 impl fmt::Debug for Ring {

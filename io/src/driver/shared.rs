@@ -82,7 +82,10 @@ impl Shared {
             if n < 0 {
                 // Only possible if the counter would overflow (2^64 - 2 pending writes), in
                 // which case the driver is already readable and will wake anyway.
-                log::debug!("ringloop: eventfd write failed: {}", io::Error::last_os_error());
+                log::debug!(
+                    "ringloop: eventfd write failed: {}",
+                    io::Error::last_os_error()
+                );
             }
         }
     }

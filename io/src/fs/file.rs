@@ -26,7 +26,7 @@ const CURRENT_POSITION: u64 = u64::MAX;
 /// # Examples
 ///
 /// ```
-/// use std::os::fd::OwnedFd;
+/// use std::os::fd::{FromRawFd, OwnedFd};
 /// # fn block_on<F: std::future::Future>(driver: &ringloop_io::Driver, f: F) -> F::Output {
 /// #     use std::{sync::Arc, task::{Context, Poll, Waker}};
 /// #     let _enter = driver.enter();
@@ -38,9 +38,13 @@ const CURRENT_POSITION: u64 = u64::MAX;
 /// #     }
 /// # }
 /// let driver = ringloop_io::Driver::new(&ringloop_io::DriverConfig::new())?;
-/// let (read_end, write_end) = std::io::pipe()?;
-/// let reader = ringloop_io::fs::File::from(OwnedFd::from(read_end));
-/// let writer = ringloop_io::fs::File::from(OwnedFd::from(write_end));
+/// let mut fds = [0; 2];
+/// // SAFETY: `fds` has room for the two descriptors.
+/// assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+/// // SAFETY: pipe(2) succeeded; the descriptors are new and owned by nobody else.
+/// let (read_end, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+/// let reader = ringloop_io::fs::File::from(read_end);
+/// let writer = ringloop_io::fs::File::from(write_end);
 /// block_on(&driver, async {
 ///     let (n, _) = writer.write(b"hello".to_vec()).await;
 ///     assert_eq!(n?, 5);
@@ -65,9 +69,7 @@ impl File {
     }
 
     /// Opens `path` for writing, creating it (mode 0o644) or truncating it.
-    pub fn create(
-        path: impl AsRef<Path>,
-    ) -> impl Future<Output = io::Result<File>> + Send + Unpin {
+    pub fn create(path: impl AsRef<Path>) -> impl Future<Output = io::Result<File>> + Send + Unpin {
         Self::open_with(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
     }
 
@@ -77,9 +79,14 @@ impl File {
         mode: u32,
     ) -> impl Future<Output = io::Result<File>> + Send + Unpin {
         let path = CString::new(path.as_ref().as_os_str().as_bytes());
-        let mut op = path.map(|p| Op::new(Open::new(p, flags, mode))).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, "ringloop: path contains a NUL byte")
-        });
+        let mut op = path
+            .map(|p| Op::new(Open::new(p, flags, mode)))
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "ringloop: path contains a NUL byte",
+                )
+            });
         std::future::poll_fn(move |cx| match &mut op {
             Ok(op) => std::pin::Pin::new(op).poll(cx).map_ok(File::from),
             Err(e) => std::task::Poll::Ready(Err(std::mem::replace(

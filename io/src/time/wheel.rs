@@ -225,7 +225,11 @@ impl Wheel {
                     lvl.occupied &= !(1 << slot);
                     lvl.min_ns[slot] = u64::MAX;
                 } else {
-                    lvl.min_ns[slot] = entries.iter().map(|s| s.deadline_ns).min().unwrap_or(u64::MAX);
+                    lvl.min_ns[slot] = entries
+                        .iter()
+                        .map(|s| s.deadline_ns)
+                        .min()
+                        .unwrap_or(u64::MAX);
                     entries.shrink_to(entries.len() * 2);
                 }
             }

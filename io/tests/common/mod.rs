@@ -67,7 +67,11 @@ pub(crate) fn run_all(driver: &Driver, futures: Vec<Task>) {
             let next = queue.lock().unwrap().pop_front();
             let Some(id) = next else { break };
             if let Some(task) = tasks[id].as_mut() {
-                if task.as_mut().poll(&mut Context::from_waker(&wakers[id])).is_ready() {
+                if task
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&wakers[id]))
+                    .is_ready()
+                {
                     tasks[id] = None;
                     left -= 1;
                 }
@@ -134,11 +138,27 @@ unsafe impl IoBufMut for CountingBuf {
     }
 }
 
+/// A pipe as two owned descriptors (`std::io::pipe` is newer than our MSRV).
+pub(crate) fn raw_pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(rc, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: pipe2 succeeded: both descriptors are new and owned by nobody else.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
 /// A pipe as two ring files.
 pub(crate) fn pipe() -> (ringloop_io::fs::File, ringloop_io::fs::File) {
-    let (r, w) = std::io::pipe().expect("pipe");
+    let (r, w) = raw_pipe();
     (
-        ringloop_io::fs::File::from(std::os::fd::OwnedFd::from(r)),
-        ringloop_io::fs::File::from(std::os::fd::OwnedFd::from(w)),
+        ringloop_io::fs::File::from(r),
+        ringloop_io::fs::File::from(w),
     )
 }
