@@ -11,6 +11,8 @@ use crate::workloads::{Scale, Workload};
 const FULL_REPETITIONS: usize = 15;
 /// Repetitions per workload with `--quick`.
 const QUICK_REPETITIONS: usize = 5;
+/// The suite's time budget with `--quick`: CI wants the suite done in under a minute.
+const QUICK_BUDGET: Duration = Duration::from_secs(45);
 
 /// The help text.
 pub const USAGE: &str = "\
@@ -33,6 +35,9 @@ Options:
                        tokio-multi, tokio-current, monoio
       --workers N      worker threads of the multi-threaded runtimes (default 2)
       --timeout SECS   give up on a sample after SECS seconds (default 30)
+      --budget SECS    on a busy machine, run fewer repetitions (at least 3) so the
+                       suite ends within about SECS seconds (default 45 with --quick,
+                       none otherwise; 0 means none)
       --strict         exit with status 1 if any sample failed
       --list           list the workloads and exit
   -h, --help           print this help
@@ -55,6 +60,8 @@ pub struct Options {
     pub workers: usize,
     /// `--timeout SECS`.
     pub timeout: Duration,
+    /// `--budget SECS`: `Some(None)` if explicitly unlimited.
+    pub budget: Option<Option<Duration>>,
     /// `--strict`.
     pub strict: bool,
     /// `--list`.
@@ -75,6 +82,7 @@ impl Default for Options {
             runtimes: RuntimeKind::ALL.to_vec(),
             workers: DEFAULT_WORKERS,
             timeout: Duration::from_secs(30),
+            budget: None,
             strict: false,
             list: false,
             help: false,
@@ -100,6 +108,12 @@ impl Options {
         } else {
             FULL_REPETITIONS
         })
+    }
+
+    /// The suite's time budget, if any.
+    pub fn budget(&self) -> Option<Duration> {
+        self.budget
+            .unwrap_or(if self.quick { Some(QUICK_BUDGET) } else { None })
     }
 
     /// The workloads the filters select (all if there are none), in suite order.
@@ -148,6 +162,13 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
                 let secs = positive(&value("--timeout")?, "--timeout")?;
                 options.timeout = Duration::from_secs(secs as u64);
             }
+            "--budget" => {
+                let secs = value("--budget")?;
+                let secs: u64 = secs
+                    .parse()
+                    .map_err(|_| format!("`--budget` needs a number of seconds, got `{secs}`"))?;
+                options.budget = Some((secs > 0).then(|| Duration::from_secs(secs)));
+            }
             "--strict" => options.strict = true,
             "--list" => options.list = true,
             "-h" | "--help" => options.help = true,
@@ -191,6 +212,11 @@ mod tests {
         assert!(parse(&["--reps", "0"]).is_err());
         assert!(parse(&["--nope"]).is_err());
         assert!(parse(&["--json"]).is_err());
+        assert_eq!(parse(&[]).unwrap().budget(), None);
+        assert_eq!(parse(&["--quick"]).unwrap().budget(), Some(QUICK_BUDGET));
+        assert_eq!(parse(&["--quick", "--budget", "0"]).unwrap().budget(), None);
+        let o = parse(&["--budget", "20"]).unwrap();
+        assert_eq!(o.budget(), Some(Duration::from_secs(20)));
     }
 
     #[test]

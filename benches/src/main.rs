@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         runtimes: options.runtimes.clone(),
         workers: options.workers,
         timeout: options.timeout,
+        budget: options.budget(),
     };
     let machine = Machine::detect();
     let started_unix = SystemTime::now()
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
         command: command_line(&args),
         mode: if options.quick { "quick" } else { "full" },
         repetitions: config.repetitions,
+        budget_secs: config.budget.map(|b| b.as_secs()),
         workers: config.workers,
         runtimes: config.runtimes.clone(),
         machine,

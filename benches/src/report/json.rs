@@ -3,7 +3,7 @@
 //! Shape (schema 1):
 //!
 //! ```text
-//! { "schema": 1, "generated_unix", "command", "mode", "repetitions", "workers",
+//! { "schema": 1, "generated_unix", "command", "mode", "repetitions", "budget_s", "workers",
 //!   "runtimes": { "<runtime>": { "worker_threads" } }, "machine": { ... },
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
@@ -66,6 +66,7 @@ pub(super) fn render(results: &[WorkloadResult], meta: &ReportMeta) -> String {
         "command": meta.command,
         "mode": meta.mode,
         "repetitions": meta.repetitions,
+        "budget_s": meta.budget_secs,
         "workers": meta.workers,
         "runtimes": runtimes,
         "machine": {

@@ -103,9 +103,14 @@ pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
 fn header(meta: &ReportMeta) -> String {
     let m = &meta.machine;
     let mut out = String::new();
+    let budget = meta
+        .budget_secs
+        .map(|b| format!(", fewer if a {b} s budget runs short"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "Generated {} by `{}` ({} mode, {} interleaved repetitions per workload, {:.0} s).\n",
+        "Generated {} by `{}` ({} mode: {} interleaved repetitions per workload{budget}; \
+         took {:.0} s).\n",
         format::utc(meta.started_unix),
         meta.command,
         meta.mode,

@@ -30,6 +30,8 @@ pub struct ReportMeta {
     pub mode: &'static str,
     /// Repetitions requested per workload.
     pub repetitions: usize,
+    /// The time budget that may have cut repetitions short, in seconds.
+    pub budget_secs: Option<u64>,
     /// Worker threads of the multi-threaded runtimes.
     pub workers: usize,
     /// The runtimes run, in column order.

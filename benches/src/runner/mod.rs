@@ -5,13 +5,18 @@
 //! sample runs on a fresh thread with a freshly built runtime (see `isolate.rs`): a
 //! runtime that panics, hangs or fails to build marks its cell as failed and is skipped
 //! for the rest of that workload, and the suite goes on.
+//!
+//! With a time budget (`--quick` sets one), each workload gets an equal share of what is
+//! left of it; once [`MIN_REPETITIONS`] are done, a workload stops early when another
+//! repetition would overrun its share. On a quiet machine every repetition fits; on a
+//! busy one the run still ends in time, with fewer repetitions (the report says how many).
 
 mod isolate;
 mod panic_log;
 mod stats;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use stats::Stats;
 
@@ -30,7 +35,12 @@ pub struct RunConfig {
     pub workers: usize,
     /// How long one sample may take before its cell is marked as failed.
     pub timeout: Duration,
+    /// How long the whole suite should take at most, if limited (see the module docs).
+    pub budget: Option<Duration>,
 }
+
+/// Repetitions a workload always gets, whatever the budget says.
+pub const MIN_REPETITIONS: usize = 3;
 
 /// What happened to one runtime on one workload.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +120,7 @@ pub struct WorkloadResult {
     pub lower_is_better: bool,
     /// Timed iterations averaged into each sample.
     pub iterations: usize,
-    /// Repetitions run.
+    /// Repetitions run (fewer than asked if the time budget ran short).
     pub repetitions: usize,
     /// One cell per configured runtime, in column order.
     pub cells: Vec<CellResult>,
@@ -156,19 +166,27 @@ pub fn run_suite(
     on_sample: &mut dyn FnMut(&SampleEvent<'_>),
 ) -> Vec<WorkloadResult> {
     panic_log::install();
+    let start = Instant::now();
     cpu::calibrate();
-    workloads
-        .iter()
-        .map(|workload| run_workload(workload, config, on_sample))
-        .collect()
+    let mut results = Vec::with_capacity(workloads.len());
+    for (i, workload) in workloads.iter().enumerate() {
+        let share = config.budget.map(|budget| {
+            let left = budget.saturating_sub(start.elapsed());
+            left / (workloads.len() - i) as u32
+        });
+        results.push(run_workload(workload, config, share, on_sample));
+    }
+    results
 }
 
 fn run_workload(
     workload: &Arc<dyn Workload>,
     config: &RunConfig,
+    share: Option<Duration>,
     on_sample: &mut dyn FnMut(&SampleEvent<'_>),
 ) -> WorkloadResult {
-    let repetitions = workload
+    let start = Instant::now();
+    let wanted = workload
         .max_repetitions()
         .map_or(config.repetitions, |cap| cap.min(config.repetitions))
         .max(1);
@@ -177,7 +195,15 @@ fn run_workload(
         .iter()
         .map(|&kind| CellResult::new(kind, workload.applies_to(kind)))
         .collect();
-    for rep in 0..repetitions {
+    let mut repetitions = 0;
+    for rep in 0..wanted {
+        if let Some(share) = share.filter(|_| rep >= MIN_REPETITIONS) {
+            let spent = start.elapsed();
+            if spent + spent / rep as u32 > share {
+                break;
+            }
+        }
+        repetitions += 1;
         for turn in 0..cells.len() {
             let cell = &mut cells[(turn + rep) % config.runtimes.len()];
             if cell.outcome != Outcome::Measured {
