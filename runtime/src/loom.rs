@@ -8,7 +8,6 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
-    pub(crate) use std::sync::Arc;
 
     /// A mutex whose `lock` returns the guard directly (no poisoning).
     pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
@@ -67,7 +66,6 @@ mod imp {
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
-    pub(crate) use loom::sync::Arc;
 
     /// loom's mutex, with `lock` returning the guard directly like `parking_lot`.
     #[derive(Debug)]
@@ -81,10 +79,6 @@ mod imp {
 
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-        }
-
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok()
         }
     }
 

@@ -8,7 +8,8 @@
 //! before `park` makes that `park` return at once, so "check for work, then park" never
 //! loses a wake-up as long as whoever adds work calls `unpark` after adding it.
 
-use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
+use std::sync::Arc;
 use std::fmt;
 use std::time::Duration;
 

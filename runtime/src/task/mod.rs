@@ -47,6 +47,9 @@ mod raw;
 mod state;
 mod waker;
 
+#[cfg(all(test, loom))]
+mod loom_task;
+
 pub use error::TaskError;
 pub use id::TaskId;
 pub use info::{TaskInfo, TaskState};

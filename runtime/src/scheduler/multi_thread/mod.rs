@@ -16,6 +16,9 @@
 mod idle;
 mod worker;
 
+#[cfg(all(test, loom))]
+mod loom_idle;
+
 pub(crate) use idle::MAX_WORKERS;
 
 use super::local::LocalShared;
