@@ -75,12 +75,15 @@ unsafe fn run<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
         let _current = context::enter_task(ptr);
         catch_unwind(AssertUnwindSafe(|| {
             cell.stage.with_mut(|stage| {
-                // SAFETY: RUNNING is ours, so we own the stage; the future never moves
-                // (the cell is heap-allocated and freed only after the future is dropped).
-                match unsafe { &mut *stage } {
-                    Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
-                    _ => unreachable!("a task that is not complete holds its future"),
-                }
+                // SAFETY: RUNNING is ours, so we own the stage.
+                let stage = unsafe { &mut *stage };
+                let Stage::Running(future) = stage else {
+                    unreachable!("a task that is not complete holds its future")
+                };
+                // SAFETY: the future never moves: the cell is heap-allocated and the future
+                // is dropped in place before the cell is freed.
+                let future = unsafe { Pin::new_unchecked(future) };
+                future.poll(&mut cx)
             })
         }))
     };

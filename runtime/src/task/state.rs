@@ -36,7 +36,7 @@ const REF_SHIFT: usize = 6;
 const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A new task: queued once, three references (owner list, first `Runnable`, `Task` handle).
-const INITIAL: usize = NOTIFIED | JOIN_INTEREST | 3 * REF_ONE;
+const INITIAL: usize = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
 
 /// The atomic state word of one task.
 pub(crate) struct State(AtomicUsize);
