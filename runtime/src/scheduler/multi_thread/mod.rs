@@ -225,7 +225,9 @@ impl Schedule for Arc<Shared> {
     }
 
     fn reschedule(&self, task: Runnable) {
-        self.schedule(task);
+        if let Err(task) = worker::push_yielded_if_current(self, task) {
+            self.inject(task);
+        }
     }
 
     fn release(&self, task: RawTask) -> bool {

@@ -27,6 +27,8 @@ pub(crate) struct Core {
     tick: Cell<u32>,
     rng: Cell<u64>,
     is_searching: Cell<bool>,
+    /// A task yielded: the next pick looks at the injector and the local-task queue first.
+    yielded: Cell<bool>,
 }
 
 thread_local! {
@@ -37,6 +39,21 @@ thread_local! {
 /// Pushes `task` onto this thread's worker deque if this thread is a worker of `shared`;
 /// gives the task back otherwise.
 pub(super) fn push_if_current(shared: &Arc<Shared>, task: Runnable) -> Result<(), Runnable> {
+    push_with_current(shared, task, false)
+}
+
+/// Like [`push_if_current`], for a task that was woken during its own poll (`yield_now`, a
+/// spent budget): the worker then looks at the injector and its local-task queue before its
+/// deque, so that a task yielding in a loop does not keep those tasks waiting until the next
+/// fairness tick.
+pub(super) fn push_yielded_if_current(
+    shared: &Arc<Shared>,
+    task: Runnable,
+) -> Result<(), Runnable> {
+    push_with_current(shared, task, true)
+}
+
+fn push_with_current(shared: &Arc<Shared>, task: Runnable, yielded: bool) -> Result<(), Runnable> {
     let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
     if ptr.is_null() {
         return Err(task);
@@ -46,6 +63,9 @@ pub(super) fn push_if_current(shared: &Arc<Shared>, task: Runnable) -> Result<()
     let core = unsafe { &*ptr };
     if !Arc::ptr_eq(&core.shared, shared) {
         return Err(task);
+    }
+    if yielded {
+        core.yielded.set(true);
     }
     core.push(task);
     Ok(())
@@ -68,6 +88,7 @@ impl Core {
             tick: Cell::new(0),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F)),
             is_searching: Cell::new(false),
+            yielded: Cell::new(false),
         }
     }
 
@@ -81,6 +102,13 @@ impl Core {
     fn next_task(&self) -> Option<Runnable> {
         let tick = self.tick.get();
         self.tick.set(tick.wrapping_add(1));
+        if self.yielded.replace(false) {
+            // Everything else that is runnable goes before a task that yielded (asyncio's
+            // `sleep(0)`), not only what sits in this worker's deque.
+            if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
+                return Some(task);
+            }
+        }
         match tick % FAIRNESS_INTERVAL {
             0 => {
                 if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
