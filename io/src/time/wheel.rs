@@ -11,9 +11,10 @@
 //!
 //! A timer's tick is its deadline rounded *up*, so a whole slot is due once its tick has
 //! passed. To keep lateness well under a millisecond, the entries also keep their exact
-//! deadline: level-0 slots remember their earliest exact deadline (`min_ns`), which is what
+//! deadline: every slot remembers its earliest exact deadline (`min_ns`), which is what
 //! [`Wheel::next_deadline`] gives the park timeout, and [`Wheel::process`] fires the entries of
-//! the next slot whose exact deadline has passed without waiting for the tick to end.
+//! the next slot whose exact deadline has passed without waiting for the slot's tick (a
+//! higher-level slot's earliest entries may be due up to one tick before the slot starts).
 //!
 //! # Invariants
 //!
@@ -152,10 +153,9 @@ impl Wheel {
     /// The earliest instant at which [`Wheel::process`] has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let (level, slot, tick) = self.next_expiration()?;
-        let mut ns = tick.saturating_mul(TICK_NS);
-        if level == 0 {
-            ns = ns.min(self.levels[0].min_ns[slot]);
-        }
+        let ns = tick
+            .saturating_mul(TICK_NS)
+            .min(self.levels[level].min_ns[slot]);
         Some(self.base + Duration::from_nanos(ns))
     }
 
@@ -171,11 +171,14 @@ impl Wheel {
             self.process_slot(level, slot, now_ns, wakers);
         }
         self.elapsed = self.elapsed.max(now_tick);
-        // Entries of the next millisecond whose exact deadline already passed.
-        if let Some((0, slot, _)) = self.next_expiration() {
-            if self.levels[0].min_ns[slot] <= now_ns {
-                self.process_slot(0, slot, now_ns, wakers);
+        // Entries of the next slot whose exact deadline already passed (they are at most one
+        // tick early relative to the slot, since ticks round deadlines up). Entries not yet
+        // due go back to the same slot; those that fire make the loop end.
+        while let Some((level, slot, _)) = self.next_expiration() {
+            if self.levels[level].min_ns[slot] > now_ns {
+                break;
             }
+            self.process_slot(level, slot, now_ns, wakers);
         }
     }
 
@@ -328,5 +331,56 @@ mod tests {
         let fired = fire_all_until(&mut wheel, base + Duration::from_millis(5100));
         assert_eq!(fired, 0, "no waker was registered");
         assert_eq!(wheel.len(), 0);
+    }
+}
+
+#[cfg(test)]
+mod simulation {
+    use super::*;
+
+    /// Drives the wheel the way `park` does (waking exactly at `next_deadline`) and checks
+    /// that no timer fires late by more than the simulation step.
+    #[test]
+    fn parking_at_next_deadline_fires_every_timer_on_time() {
+        let base = Instant::now();
+        let mut wheel = Wheel::new(base);
+        let waker = Waker::noop();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let start = base + Duration::from_millis(50);
+        let entries: Vec<_> = (0..10_000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let deadline = start + Duration::from_micros(1_000 + seed % 200_000);
+                let entry = wheel.insert(deadline);
+                let _ = entry.poll(waker);
+                (deadline, entry)
+            })
+            .collect();
+        let mut now = base;
+        let mut wakers = Vec::new();
+        let mut worst = Duration::ZERO;
+        let mut fired = vec![false; entries.len()];
+        while wheel.len() > 0 {
+            wheel.process(now, &mut wakers);
+            for (i, (deadline, entry)) in entries.iter().enumerate() {
+                if !fired[i] && entry.poll(waker) == crate::time::entry::TimerPoll::Fired {
+                    fired[i] = true;
+                    assert!(*deadline <= now, "fired early");
+                    worst = worst.max(now - *deadline);
+                }
+            }
+            let Some(next) = wheel.next_deadline() else {
+                break;
+            };
+            now = next.max(now + Duration::from_micros(10));
+        }
+        assert!(fired.iter().all(|f| *f), "every timer fired");
+        assert_eq!(wheel.len(), 0);
+        assert!(
+            worst <= Duration::from_micros(10),
+            "worst lateness {worst:?}"
+        );
     }
 }
