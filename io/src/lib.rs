@@ -40,6 +40,29 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! # What a runtime does with it
+//!
+//! Per worker thread (and for the single-threaded runtime's thread):
+//!
+//! 1. At worker start: `let driver = Driver::new(&config)?;` (fails with an explanatory
+//!    `io::Error` if io_uring is unusable), then `let _guard = driver.enter();` for the
+//!    worker's lifetime. Hand `driver.unparker()` (`Clone + Send + Sync`) to whoever must
+//!    wake this worker: the injector, other workers, task wakers.
+//! 2. Every scheduler tick: `driver.poll()` — submits the SQEs queued since the last tick in
+//!    one `io_uring_enter` (none if nothing is queued), reaps completions (waking their
+//!    tasks' wakers) and fires due timers. Never blocks.
+//! 3. When idle: `driver.park(timeout)` — the same, but waits in that `io_uring_enter` until a
+//!    completion, an unpark, the next timer deadline or `timeout`. It returns at once if
+//!    `unpark` was called since the last `park` returned, so "check queues, then park" loses
+//!    no wake-up as long as the work is published before `unpark`. It may return spuriously.
+//! 4. At worker exit: drop the guard, then `driver.shutdown()` (or drop the driver), which
+//!    cancels and reaps every op in flight before freeing anything.
+//!
+//! `Unparker::unpark` costs an atomic swap when the worker is running and one eventfd write
+//! when it is parked. `poll`/`park` return an error only for a failing `io_uring_enter` or
+//! re-entrant use (from a waker they run); wakers are always called after the driver is
+//! released, so a waker may push to queues, unpark, or drop ops freely.
+//!
 //! # Layout
 //!
 //! * `driver/`: [`Driver`] (`mod.rs`), the ring (`ring.rs`), the op lifecycle and its state

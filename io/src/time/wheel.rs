@@ -347,7 +347,7 @@ mod simulation {
         let waker = Waker::noop();
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let start = base + Duration::from_millis(50);
-        let entries: Vec<_> = (0..10_000)
+        let entries: Vec<_> = (0..3_000)
             .map(|_| {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
