@@ -122,6 +122,12 @@ fn shutdown_is_idempotent_and_later_ops_fail() {
     assert!(err.to_string().contains("shut down"), "{err}");
     let err = block_on(&driver, ringloop_io::time::sleep(Duration::from_secs(1))).unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
+    let err = driver.park(None).unwrap_err();
+    assert!(
+        err.to_string().contains("shut down"),
+        "park never blocks after shutdown"
+    );
+    driver.poll().unwrap();
 }
 
 #[test]

@@ -183,6 +183,10 @@ impl Core {
 
     /// Blocks until a completion, an unpark, the next timer or `timeout`.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if self.shut_down {
+            // The eventfd read is no longer armed: blocking could never be ended by an unpark.
+            return Err(shut_down_error());
+        }
         self.before_enter();
         let now = Instant::now();
         let timer = self

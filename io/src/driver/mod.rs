@@ -122,7 +122,8 @@ impl Driver {
     ///
     /// # Errors
     ///
-    /// As [`poll`](Driver::poll).
+    /// As [`poll`](Driver::poll); and after [`shutdown`](Driver::shutdown), which disarms the
+    /// wake-up, `park` fails at once instead of blocking.
     pub fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
         let ready = {
             let mut core = self.borrow()?;
