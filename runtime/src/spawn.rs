@@ -2,7 +2,7 @@
 //! `current_task` and `all_tasks`.
 
 use crate::context;
-use crate::task::{Task, TaskInfo};
+use crate::task::{Task, TaskInfo, TaskState};
 use crate::Handle;
 use std::future::Future;
 
@@ -152,5 +152,8 @@ pub fn all_tasks() -> Vec<TaskInfo> {
             scheduler.collect_info(local.as_deref(), &mut out);
         }
     });
+    // A task leaves its owner list only after completing and waking its join handle, so the
+    // list may still hold a task whose result was already read.
+    out.retain(|info| !matches!(info.state, TaskState::Complete | TaskState::Cancelled));
     out
 }
