@@ -3,9 +3,13 @@
 //!
 //! It shares the permit counter ([`RawSemaphore`]), the guards and the futures of
 //! [`Semaphore`](crate::Semaphore). Guards always return permits that came from the semaphore,
-//! so they cannot break the bound; only an explicit [`BoundedSemaphore::release`] can, and it
-//! checks `free + n <= bound` under the state lock and fails with [`ReleaseError`] (changing
-//! nothing) otherwise.
+//! so they cannot break the bound; only an explicit [`BoundedSemaphore::release`] can. The
+//! counter keeps the number of permits whose guard was
+//! [`forget`](crate::SemaphorePermit::forget)-ed, and `release(n)` succeeds only if at least
+//! `n` of those are outstanding (checked and taken under the state lock); otherwise it fails
+//! with [`ReleaseError`], changing nothing. Counting only free permits would not do: while a
+//! guard is out, an extra release would fit under the bound, and the guard's drop would then
+//! push the count past it.
 
 use crate::raw_semaphore::RawSemaphore;
 use crate::semaphore::{try_acquire_many, try_acquire_many_owned, PermitSource};
@@ -108,10 +112,11 @@ impl BoundedSemaphore {
     ///
     /// # Errors
     ///
-    /// [`ReleaseError`] if the free permits would exceed [`bound`](Self::bound); nothing is
-    /// released then.
+    /// [`ReleaseError`] if fewer than `n` permits were forgotten, i.e. if the permits (free,
+    /// held by guards, or handed to waiters) would then exceed [`bound`](Self::bound); nothing
+    /// is released then.
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        if self.raw.release_bounded(n, self.bound) {
+        if self.raw.release_forgotten(n) {
             Ok(())
         } else {
             Err(ReleaseError {
@@ -141,7 +146,7 @@ impl fmt::Debug for BoundedSemaphore {
     }
 }
 
-/// [`BoundedSemaphore::release`] would have raised the free permits above the bound
+/// [`BoundedSemaphore::release`] would have raised the permits above the bound
 /// (`ValueError` in asyncio). Nothing was released.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseError {

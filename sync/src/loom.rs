@@ -36,12 +36,6 @@ mod imp {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
-
-        pub(crate) fn get_mut(&mut self) -> &mut T {
-            self.0
-                .get_mut()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        }
     }
 }
 

@@ -20,7 +20,9 @@
 //!    queued, so it never barges past one; a big request at the head blocks smaller ones behind
 //!    it until it is served (no starvation of `acquire_many`).
 //! 2. Conservation: `permits` + permits granted to notified waiters + permits held by
-//!    guards is constant except for explicit `release`/`forget`.
+//!    guards + `forgotten` is constant, except that an unbounded `release` adds permits.
+//!    A bounded release may only bring back `forgotten` ones, so the total never exceeds the
+//!    initial count even while guards are out.
 //!
 //! # Protocol of one acquire (see [`RawSemaphore::poll_acquire`])
 //!
@@ -47,6 +49,9 @@ pub(crate) struct RawSemaphore {
 
 struct State {
     permits: usize,
+    /// Permits taken out of circulation by `forget` and not given back since; only a
+    /// [`BoundedSemaphore`](crate::BoundedSemaphore) cares (it may release at most these).
+    forgotten: usize,
     waiters: WaitList<usize>,
 }
 
@@ -110,6 +115,7 @@ impl RawSemaphore {
         RawSemaphore {
             state: Mutex::new(State {
                 permits,
+                forgotten: 0,
                 waiters: WaitList::new(),
             }),
         }
@@ -154,15 +160,24 @@ impl RawSemaphore {
         wakes.wake_all();
     }
 
-    /// Returns `n` permits only if the free permits stay at most `bound`; `false` otherwise,
-    /// changing nothing.
-    pub(crate) fn release_bounded(&self, n: usize, bound: usize) -> bool {
+    /// Records that a guard holding `n` permits was forgotten: they left circulation.
+    pub(crate) fn forget(&self, n: usize) {
+        if n > 0 {
+            let mut state = self.state.lock();
+            state.forgotten = state.forgotten.saturating_add(n);
+        }
+    }
+
+    /// Returns `n` previously forgotten permits and serves waiters; `false`, changing nothing,
+    /// if fewer than `n` were forgotten (releasing them would exceed the initial count).
+    pub(crate) fn release_forgotten(&self, n: usize) -> bool {
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
-        match state.permits.checked_add(n) {
-            Some(total) if total <= bound => state.permits = total,
-            _ => return false,
+        if n > state.forgotten {
+            return false;
         }
+        state.forgotten -= n;
+        state.add_permits(n);
         state.grant(&mut wakes);
         drop(state);
         wakes.wake_all();

@@ -225,6 +225,7 @@ impl SemaphorePermit<'_> {
     /// Drops the guard *without* returning its permits: the semaphore has that many fewer
     /// until someone calls `release`.
     pub fn forget(mut self) {
+        self.raw.forget(self.permits);
         self.permits = 0;
     }
 }
@@ -258,6 +259,7 @@ impl OwnedSemaphorePermit {
 
     /// Drops the guard *without* returning its permits; see [`SemaphorePermit::forget`].
     pub fn forget(mut self) {
+        self.sem.raw().forget(self.permits);
         self.permits = 0;
     }
 }

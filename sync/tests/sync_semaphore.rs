@@ -189,6 +189,19 @@ fn bounded_release_past_bound_is_an_error_and_changes_nothing() {
 }
 
 #[test]
+fn bounded_release_counts_permits_held_by_guards() {
+    let sem = BoundedSemaphore::new(2);
+    sem.try_acquire().unwrap().forget();
+    let guard = sem.try_acquire().unwrap();
+    assert_eq!(sem.available_permits(), 0);
+    sem.release(1).unwrap(); // gives back the forgotten one
+                             // Free + held is at the bound now: one more would overflow once the guard drops.
+    assert!(sem.release(1).is_err());
+    drop(guard);
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
 fn bounded_waiters_are_fair_and_cancel_safe() {
     let sem = Arc::new(BoundedSemaphore::new(1));
     let guard = sem.try_acquire().unwrap();
