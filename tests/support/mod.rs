@@ -304,6 +304,20 @@ impl Occupied {
     }
 }
 
+impl Occupied {
+    /// Lets the workers go after `delay`, from another thread (for a test that drops the
+    /// runtime meanwhile: the drop waits for the workers).
+    pub(crate) fn release_after(mut self, delay: Duration) -> thread::JoinHandle<()> {
+        let release = self.release.clone();
+        // The blockers' outcomes are not checked: the runtime may cancel them first.
+        drop(std::mem::take(&mut self.blockers));
+        thread::spawn(move || {
+            thread::sleep(delay);
+            release.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+    }
+}
+
 impl Drop for Occupied {
     fn drop(&mut self) {
         self.release.store(true, std::sync::atomic::Ordering::SeqCst);
