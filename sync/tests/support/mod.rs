@@ -114,3 +114,37 @@ pub(crate) fn scaled(release: usize) -> usize {
         release
     }
 }
+
+/// A tiny xorshift generator: deterministic per seed, no dependency.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// `true` with probability 1/n.
+    pub(crate) fn one_in(&mut self, n: u64) -> bool {
+        self.next() % n == 0
+    }
+
+    /// A number in `1..=max`.
+    pub(crate) fn between_1_and(&mut self, max: u64) -> u64 {
+        self.next() % max + 1
+    }
+}
+
+/// Polls `future` once; if it is not ready, drops it (a cancelled wait) and returns `None`.
+pub(crate) fn poll_or_cancel<F: Future + Unpin>(mut future: F) -> Option<F::Output> {
+    match poll_once(&mut future) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }
+}
