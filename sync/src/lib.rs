@@ -18,7 +18,7 @@
 //!
 //! All state of a primitive sits behind one short-held lock; wakers are woken after it is
 //! released. Waiters live in a slab reused across waits, so waiting does not allocate once the
-//! slab has grown to the number of simultaneous waiters. See `DESIGN.md` for why.
+//! slab has grown to the number of simultaneous waiters. See `sync/DESIGN.md` for why.
 //!
 //! # Examples
 //!

@@ -44,6 +44,10 @@
 //!   is left and fail once `buf` is empty (the getter that empties a shut-down queue wakes the
 //!   rest).
 //!
+//! A reservation is for *an* item, not a particular one: of two woken getters, the one polled
+//! first takes the oldest item. Items still leave the buffer in its order (FIFO, LIFO or
+//! smallest first), and no getter is ever left without the item it was promised.
+//!
 //! Wakers are woken only after the state lock is released.
 
 use super::buffer::Buffer;
@@ -389,10 +393,11 @@ impl<T> Core<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Core<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<T> Core<T> {
+    /// `Debug` output for the public queue type called `name`.
+    pub(crate) fn fmt_as(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = self.state.lock();
-        f.debug_struct("Queue")
+        f.debug_struct(name)
             .field("qsize", &state.buf.len())
             .field("maxsize", &self.maxsize)
             .field("getters", &state.getters.len())

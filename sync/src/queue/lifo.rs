@@ -124,6 +124,6 @@ impl<T> LifoQueue<T> {
 
 impl<T> fmt::Debug for LifoQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt(f)
+        self.core.fmt_as("LifoQueue", f)
     }
 }

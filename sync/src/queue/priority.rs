@@ -125,6 +125,6 @@ impl<T: Ord> PriorityQueue<T> {
 
 impl<T> fmt::Debug for PriorityQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt(f)
+        self.core.fmt_as("PriorityQueue", f)
     }
 }
