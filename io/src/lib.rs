@@ -4,9 +4,10 @@
 //! The crate knows nothing of the scheduler. A runtime gives each worker thread a
 //! [`Driver`], makes it current with [`Driver::enter`], calls [`Driver::poll`] every tick and
 //! [`Driver::park`] when idle, and wakes a parked worker with its [`Unparker`]. Futures
-//! created anywhere — [`fs::File`] ops, [`time::sleep`] and friends, [`nop`] — submit to the
-//! current driver of the thread that first polls them, and may then be polled (stolen) or
-//! dropped on any other thread: completions and cancellations cross threads correctly.
+//! created anywhere — [`fs::File`] ops, [`net`] socket ops, [`time::sleep`] and friends,
+//! [`nop`] — submit to the current driver of the thread that first polls them, and may then
+//! be polled (stolen) or dropped on any other thread: completions and cancellations cross
+//! threads correctly.
 //!
 //! ```
 //! use std::future::Future;
@@ -71,6 +72,8 @@
 //! * `op/`: one io_uring opcode per file, all driven by one future type.
 //! * `time/`: the timer wheel and [`time::Sleep`], [`time::Interval`], [`time::Timeout`].
 //! * `buf/`: [`IoBuf`] and [`IoBufMut`]; `fs/`: [`fs::File`].
+//! * `net/`: [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`],
+//!   [`net::UnixListener`], [`net::UnixStream`], over the socket opcodes of `op/`.
 //!
 //! # Requirements
 //!
@@ -85,6 +88,7 @@ mod driver;
 mod fd;
 pub mod fs;
 mod loom;
+pub mod net;
 mod op;
 pub mod time;
 

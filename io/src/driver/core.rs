@@ -91,6 +91,11 @@ impl Core {
         &self.shared
     }
 
+    /// Whether [`shutdown`](Core::shutdown) ran: new ops and timers are refused.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
     pub(crate) fn take_ready(&mut self) -> Ready {
         mem::take(&mut self.ready)
     }

@@ -30,6 +30,28 @@ pub(crate) fn no_driver() -> io::Error {
     )
 }
 
+/// Checks that the thread has a current driver that is not shut down; sockets call it when
+/// they are created, so that a socket made outside a runtime fails at once, with a message
+/// that says why, instead of at its first op.
+pub(crate) fn require() -> io::Result<()> {
+    let core = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            io::Error::other(
+                "ringloop: no io driver on this thread: sockets must be created by a task of a \
+                 ringloop runtime (or inside `Driver::enter`)",
+            )
+        })?;
+    // A driver busy on this thread (a socket created from a waker it runs) is still there.
+    let shut_down = matches!(core.try_borrow(), Ok(core) if core.is_shut_down());
+    if shut_down {
+        return Err(crate::driver::core::shut_down_error());
+    }
+    Ok(())
+}
+
 /// Runs `f` with the current driver's core.
 pub(crate) fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> io::Result<R> {
     let core = CURRENT

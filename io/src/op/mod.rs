@@ -8,11 +8,21 @@
 //! poll to the thread's current driver, completion on whatever thread polls it later, and
 //! cancellation on drop. The lifecycle is drawn in [`crate::driver::lifecycle`].
 //!
-//! Adding an opcode (say `recv`) is one new file here and one method on the socket type.
+//! Adding an opcode is one new file here and one method on the type that uses it. The
+//! socket opcodes (`accept`, `connect`, `recv`, `send`, `recv_msg`, `send_msg`, `shutdown`)
+//! are used by [`crate::net`]; `msg` is the message header the two `*_msg` ops share.
 
+pub(crate) mod accept;
+pub(crate) mod connect;
+mod msg;
 pub(crate) mod nop;
 pub(crate) mod open;
 pub(crate) mod read;
+pub(crate) mod recv;
+pub(crate) mod recv_msg;
+pub(crate) mod send;
+pub(crate) mod send_msg;
+pub(crate) mod shutdown;
 pub(crate) mod write;
 
 use std::future::Future;

@@ -1,0 +1,51 @@
+//! Sockets whose I/O goes through the ring: [`TcpListener`], [`TcpStream`], [`UdpSocket`],
+//! [`UnixListener`] and [`UnixStream`].
+//!
+//! Every operation that waits is an io_uring op (`ACCEPT`, `CONNECT`, `RECV`, `SEND`,
+//! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the op lifecycle of [`crate::driver::lifecycle`]:
+//! submitted on first poll to the polling thread's driver, completed on whatever thread polls
+//! it later, cancelled on its own ring when its future is dropped. Socket set-up (`socket`,
+//! `bind`, `listen`, options, addresses) is done with ordinary system calls, which never
+//! block.
+//!
+//! # Buffers
+//!
+//! Reads and writes take an owned buffer ([`IoBufMut`](crate::IoBufMut) /
+//! [`IoBuf`](crate::IoBuf)) and return it with the result: `read(buf) -> (io::Result<usize>,
+//! B)`, `write(buf) -> (io::Result<usize>, B)`, `write_all(buf) -> (io::Result<()>, B)`. A
+//! read fills the buffer from its start and sets its initialised length to the count.
+//!
+//! # Lifetimes, cancellation and closing
+//!
+//! * Op futures borrow their socket, so a socket is never dropped while one of its op futures
+//!   is alive.
+//! * Dropping an op future in flight cancels the op (`ASYNC_CANCEL` on the ring it was
+//!   submitted to, from any thread). Its buffer, address storage and a handle on the socket's
+//!   descriptor stay with the driver until the cancellation completes, then are freed.
+//! * The descriptor is reference-counted between the socket and its ops: dropping a socket
+//!   whose dropped ops are still being cancelled closes the descriptor when the last of them
+//!   completes, never before, so the kernel never sees a closed or reused descriptor number.
+//! * An accept that completes after its future was dropped closes the new connection.
+//! * Driver shutdown cancels every op in flight: live futures then complete with an error
+//!   (typically `ECANCELED`) and get their buffer back.
+//!
+//! # Errors
+//!
+//! Kernel errors arrive as `io::Error::from_raw_os_error(errno)`, so
+//! [`ErrorKind`](std::io::ErrorKind) is meaningful: `ConnectionRefused`, `ConnectionReset`,
+//! `AddrInUse`, `BrokenPipe`, ... A socket created on a thread without a current driver (not
+//! a runtime worker, not inside [`Driver::enter`](crate::Driver::enter)) fails at once with an
+//! error that says so.
+
+mod socket;
+mod tcp_listener;
+mod tcp_stream;
+mod udp_socket;
+mod unix_listener;
+mod unix_stream;
+
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;
+pub use udp_socket::UdpSocket;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;

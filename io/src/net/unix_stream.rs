@@ -1,0 +1,158 @@
+//! [`UnixStream`]: a Unix-domain stream connection read and written through the ring.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use socket2::{Domain, SockAddr, Type};
+
+use crate::buf::{IoBuf, IoBufMut};
+use crate::driver::current;
+use crate::net::socket::Socket;
+
+/// A Unix-domain stream connection.
+///
+/// The same I/O as [`TcpStream`](crate::net::TcpStream), with the same ownership rules:
+/// owned buffers given back with the result, futures that borrow the stream, cancellation
+/// when a future is dropped in flight. See [`UnixListener`](crate::net::UnixListener) for an
+/// example.
+pub struct UnixStream {
+    socket: Socket,
+}
+
+impl UnixStream {
+    /// Connects to the socket file `path` (`IORING_OP_CONNECT`); the socket is created when
+    /// the future is first polled.
+    ///
+    /// # Errors
+    ///
+    /// A path too long for `sockaddr_un`; if the polling thread has no current driver; the
+    /// `connect(2)` error (`NotFound` if nothing is at `path`, `ConnectionRefused` if nothing
+    /// listens there, ...).
+    pub fn connect(path: impl AsRef<Path>) -> impl Future<Output = io::Result<UnixStream>> + Send {
+        let addr = SockAddr::unix(path);
+        async move {
+            let socket = Socket::connect(addr?).await?;
+            Ok(UnixStream::from_socket(socket))
+        }
+    }
+
+    /// A pair of connected streams (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// If the thread has no current driver, and the `socketpair(2)` error.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        current::require()?;
+        let (a, b) = socket2::Socket::pair(Domain::UNIX, Type::STREAM, None)?;
+        Ok((
+            UnixStream::from_socket(Socket::accepted(a.into())),
+            UnixStream::from_socket(Socket::accepted(b.into())),
+        ))
+    }
+
+    /// Wraps a connected stream made with `std` (or `socket2`).
+    ///
+    /// # Errors
+    ///
+    /// If the thread has no current driver.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Socket::from_fd(OwnedFd::from(stream)).map(UnixStream::from_socket)
+    }
+
+    pub(crate) fn from_socket(socket: Socket) -> UnixStream {
+        UnixStream { socket }
+    }
+
+    /// Reads up to `buf.bytes_total()` bytes into the start of `buf`; returns the count (0 at
+    /// end of stream) and the buffer.
+    ///
+    /// # Errors
+    ///
+    /// The `recv(2)` error.
+    pub fn read<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin + '_ {
+        self.socket.recv(buf)
+    }
+
+    /// Writes some of the `buf.bytes_init()` bytes of `buf`; returns how many and the buffer.
+    ///
+    /// # Errors
+    ///
+    /// The `send(2)` error (`BrokenPipe` once the peer is gone; never `SIGPIPE`).
+    pub fn write<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin + '_ {
+        self.socket.send(buf)
+    }
+
+    /// Writes all `buf.bytes_init()` bytes of `buf`; returns the buffer.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](UnixStream::write), and `WriteZero` if a send makes no progress.
+    pub fn write_all<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = (io::Result<()>, B)> + Send + '_ {
+        self.socket.send_all(buf)
+    }
+
+    /// Shuts down the reading, writing, or both halves (`IORING_OP_SHUTDOWN`).
+    ///
+    /// # Errors
+    ///
+    /// The `shutdown(2)` error.
+    pub fn shutdown(
+        &self,
+        how: Shutdown,
+    ) -> impl Future<Output = io::Result<()>> + Send + Unpin + '_ {
+        self.socket.shutdown(how)
+    }
+
+    /// The local address (usually unnamed for a connecting stream).
+    ///
+    /// # Errors
+    ///
+    /// The `getsockname(2)` error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.unix_addr(false)
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The `getpeername(2)` error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.unix_addr(true)
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.as_raw_fd())
+            .field("peer", &self.peer_addr().ok())
+            .finish()
+    }
+}
