@@ -30,8 +30,12 @@ impl Operation for Connect {
     type Output = io::Result<()>;
 
     unsafe fn entry(&mut self) -> squeue::Entry {
-        opcode::Connect::new(types::Fd(self.fd.raw()), self.addr.as_ptr(), self.addr.len())
-            .build()
+        opcode::Connect::new(
+            types::Fd(self.fd.raw()),
+            self.addr.as_ptr(),
+            self.addr.len(),
+        )
+        .build()
     }
 
     fn complete(self, completion: Completion) -> Self::Output {

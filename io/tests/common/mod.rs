@@ -1,5 +1,5 @@
-//! Test harness: a tiny `block_on` and a tiny single-thread executor over a [`Driver`], and
-//! a buffer that counts its drops.
+//! Test harness: a tiny `block_on`, a tiny single-thread executor and `join`s over a
+//! [`Driver`], a buffer that counts its drops, pipes, and connected socket pairs.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -28,7 +28,8 @@ pub(crate) fn block_on<F: Future>(driver: &Driver, future: F) -> F::Output {
     }
 }
 
-type Task = Pin<Box<dyn Future<Output = ()>>>;
+/// A future for [`run_all`]; it may borrow from the caller (sockets, shared state).
+pub(crate) type Task<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 struct TaskWaker {
     id: usize,
@@ -47,10 +48,10 @@ impl Wake for TaskWaker {
 }
 
 /// Runs many futures to completion on one driver (a one-thread scheduler).
-pub(crate) fn run_all(driver: &Driver, futures: Vec<Task>) {
+pub(crate) fn run_all(driver: &Driver, futures: Vec<Task<'_>>) {
     let _enter = driver.enter();
     let queue = Arc::new(Mutex::new((0..futures.len()).collect::<VecDeque<_>>()));
-    let mut tasks: Vec<Option<Task>> = futures.into_iter().map(Some).collect();
+    let mut tasks: Vec<Option<Task<'_>>> = futures.into_iter().map(Some).collect();
     let wakers: Vec<Waker> = (0..tasks.len())
         .map(|id| {
             Waker::from(Arc::new(TaskWaker {
@@ -161,4 +162,116 @@ pub(crate) fn pipe() -> (ringloop_io::fs::File, ringloop_io::fs::File) {
         ringloop_io::fs::File::from(r),
         ringloop_io::fs::File::from(w),
     )
+}
+
+/// Polls `future` once with the calling task's waker (submitting an op to the current
+/// driver), returning what it returned.
+pub(crate) async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
+}
+
+/// Polls both futures until both are done (no spawning: both run inside one task).
+pub(crate) async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let (mut out_a, mut out_b) = (None, None);
+    std::future::poll_fn(|cx| {
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                out_b = Some(v);
+            }
+        }
+        if out_a.is_some() && out_b.is_some() {
+            Poll::Ready((out_a.take().unwrap(), out_b.take().unwrap()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Polls every future until all are done; outputs in order. Each wake polls all the
+/// unfinished ones, so keep the batches to a few hundred.
+pub(crate) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(outputs.iter_mut().map(|o| o.take().unwrap()).collect())
+        }
+    })
+    .await
+}
+
+/// A connected TCP pair `(client, server)` over a fresh listener on `ip` (port 0).
+pub(crate) fn tcp_pair(
+    driver: &Driver,
+    ip: &str,
+) -> (ringloop_io::net::TcpStream, ringloop_io::net::TcpStream) {
+    use ringloop_io::net::{TcpListener, TcpStream};
+    let _enter = driver.enter();
+    let listener = TcpListener::bind((ip, 0)).expect("bind a loopback listener");
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = block_on(driver, join(TcpStream::connect(addr), listener.accept()));
+    let (server, peer) = accepted.expect("accept");
+    let client = client.expect("connect");
+    assert_eq!(peer, client.local_addr().unwrap());
+    (client, server)
+}
+
+/// A socket path in the temporary directory, unique in this process, not existing yet.
+pub(crate) fn socket_path(name: &str) -> std::path::PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "ringloop-{}-{}-{}.sock",
+        name,
+        std::process::id(),
+        n
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Sets the soft `RLIMIT_NOFILE` to `soft` (at most the hard limit); returns (old soft, hard).
+///
+/// The limit is process-wide: only call it from a test binary that has a single test.
+pub(crate) fn set_nofile_limit(soft: u64) -> (u64, u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    let old = (limit.rlim_cur, limit.rlim_max);
+    limit.rlim_cur = soft.min(limit.rlim_max);
+    // SAFETY: `limit` is a valid rlimit; the soft limit does not exceed the hard one.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
+    old
+}
+
+/// Counts this process's open descriptors that are sockets.
+pub(crate) fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
 }
