@@ -138,7 +138,10 @@ fn write_all_of_a_large_buffer_is_read_intact_by_a_concurrent_reader() {
         ),
     );
     assert_eq!(written, expected.len());
-    assert!(received == expected, "the stream arrived intact and in order");
+    assert!(
+        received == expected,
+        "the stream arrived intact and in order"
+    );
 }
 
 #[test]
@@ -153,7 +156,11 @@ fn half_close_lets_the_peer_read_eof_and_still_write_back() {
         let (n, buf) = server.read(Vec::with_capacity(64)).await;
         assert_eq!((n.unwrap(), &buf[..]), (7, &b"request"[..]));
         let (n, _) = server.read(Vec::with_capacity(64)).await;
-        assert_eq!(n.unwrap(), 0, "end of stream after the peer's shutdown(Write)");
+        assert_eq!(
+            n.unwrap(),
+            0,
+            "end of stream after the peer's shutdown(Write)"
+        );
 
         // The other direction is still open.
         let (done, _) = server.write_all(b"response".to_vec()).await;
@@ -178,7 +185,7 @@ fn peer_reset_is_connection_reset() {
         let mut pending = client.read(Vec::with_capacity(64));
         assert!(poll_once(&mut pending).await.is_pending(), "in flight");
         ringloop_io::nop().await.unwrap(); // one driver tick: the read is in the kernel
-        // Close with SO_LINGER 0: the kernel sends RST instead of FIN.
+                                           // Close with SO_LINGER 0: the kernel sends RST instead of FIN.
         socket2::SockRef::from(&server)
             .set_linger(Some(Duration::ZERO))
             .unwrap();
