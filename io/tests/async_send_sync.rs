@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use ringloop_io::fs::File;
+use ringloop_io::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
 use ringloop_io::time::{Elapsed, Interval, Sleep, Timeout};
 use ringloop_io::{Driver, DriverConfig, EnterGuard, Unparker};
 
@@ -17,6 +18,7 @@ fn all<T: Send + Sync + Unpin>(t: &T) {
     unpin(t);
 }
 fn send_unpin_future<F: Future + Send + Unpin>(_: &F) {}
+fn send_future<F: Future + Send>(_: &F) {}
 
 #[allow(dead_code)]
 fn not_send_driver() {
@@ -55,4 +57,41 @@ fn op_futures_are_send_and_unpin() {
     send_unpin_future(&file.write(b"x".to_vec()));
     send_unpin_future(&file.write_at(&b"static"[..], 0));
     send_unpin_future(&File::open("/dev/null"));
+}
+
+#[test]
+fn sockets_are_send_sync_unpin_and_their_futures_send() {
+    let driver = Driver::new(&DriverConfig::new()).unwrap();
+    let _enter = driver.enter();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    all(&listener);
+    let addr = listener.local_addr().unwrap();
+    let stream = TcpStream::from_std(std::net::TcpStream::connect(addr).unwrap()).unwrap();
+    all(&stream);
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    all(&udp);
+    let (unix, _peer) = UnixStream::pair().unwrap();
+    all(&unix);
+    let path = std::env::temp_dir().join(format!("ringloop-sendsync-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let unix_listener = UnixListener::bind(&path).unwrap();
+    all(&unix_listener);
+
+    send_unpin_future(&listener.accept());
+    send_future(&TcpStream::connect(addr));
+    send_unpin_future(&stream.read(Vec::with_capacity(1)));
+    send_unpin_future(&stream.write(b"x".to_vec()));
+    send_future(&stream.write_all(b"x".to_vec()));
+    send_unpin_future(&stream.shutdown(std::net::Shutdown::Both));
+    send_unpin_future(&udp.send_to(b"x".to_vec(), addr));
+    send_unpin_future(&udp.recv_from(Vec::with_capacity(1)));
+    send_unpin_future(&udp.send(b"x".to_vec()));
+    send_unpin_future(&udp.recv(Vec::with_capacity(1)));
+    send_unpin_future(&unix_listener.accept());
+    send_future(&UnixStream::connect(&path));
+    send_unpin_future(&unix.read(Vec::with_capacity(1)));
+    send_unpin_future(&unix.write(b"x".to_vec()));
+    send_future(&unix.write_all(b"x".to_vec()));
+    send_unpin_future(&unix.shutdown(std::net::Shutdown::Both));
+    std::fs::remove_file(&path).unwrap();
 }

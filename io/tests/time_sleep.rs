@@ -52,7 +52,13 @@ fn interval_ticks_at_its_period() {
         ticks
     });
     for pair in ticks.windows(2) {
-        assert_eq!(pair[1] - pair[0], period);
+        // On the period grid; a loaded machine that wakes us more than a period late makes
+        // the interval skip the missed ticks, by design.
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= period && gap.as_nanos() % period.as_nanos() == 0,
+            "{gap:?}"
+        );
     }
     assert!(Instant::now() >= ticks[0] + period * 4);
 }

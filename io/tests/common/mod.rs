@@ -258,10 +258,8 @@ pub(crate) fn set_nofile_limit(soft: u64) -> (u64, u64) {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
     let old = (limit.rlim_cur, limit.rlim_max);
     limit.rlim_cur = soft.min(limit.rlim_max);
     // SAFETY: `limit` is a valid rlimit; the soft limit does not exceed the hard one.
