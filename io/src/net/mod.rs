@@ -2,7 +2,7 @@
 //! [`UnixListener`] and [`UnixStream`].
 //!
 //! Every operation that waits is an io_uring op (`ACCEPT`, `CONNECT`, `RECV`, `SEND`,
-//! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the op lifecycle of [`crate::driver::lifecycle`]:
+//! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the op lifecycle of the driver (`driver/lifecycle.rs`):
 //! submitted on first poll to the polling thread's driver, completed on whatever thread polls
 //! it later, cancelled on its own ring when its future is dropped. Socket set-up (`socket`,
 //! `bind`, `listen`, options, addresses) is done with ordinary system calls, which never

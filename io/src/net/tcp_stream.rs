@@ -90,8 +90,9 @@ impl TcpStream {
 
     /// Reads up to `buf.bytes_total()` bytes into the start of `buf` (`IORING_OP_RECV`).
     ///
-    /// Returns the count (0 at end of stream: the peer shut down its writing side or closed)
-    /// and the buffer, whose initialised length is set to the count.
+    /// Returns the count (0 at end of stream: the peer shut down its writing side or closed;
+    /// also 0 for a buffer without capacity) and the buffer, whose initialised length is set
+    /// to the count.
     ///
     /// # Errors
     ///

@@ -18,8 +18,39 @@ use crate::net::socket::Socket;
 ///
 /// The same I/O as [`TcpStream`](crate::net::TcpStream), with the same ownership rules:
 /// owned buffers given back with the result, futures that borrow the stream, cancellation
-/// when a future is dropped in flight. See [`UnixListener`](crate::net::UnixListener) for an
-/// example.
+/// when a future is dropped in flight. See [`UnixListener`](crate::net::UnixListener) for
+/// connecting through a socket file.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::Shutdown;
+/// use ringloop_io::net::UnixStream;
+/// # fn block_on<F: std::future::Future>(driver: &ringloop_io::Driver, f: F) -> F::Output {
+/// #     use std::{sync::Arc, task::{Context, Poll, Waker}};
+/// #     let _enter = driver.enter();
+/// #     let waker = Waker::from(Arc::new(driver.unparker()));
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) { return v; }
+/// #         driver.park(None).unwrap();
+/// #     }
+/// # }
+///
+/// let driver = ringloop_io::Driver::new(&ringloop_io::DriverConfig::new())?;
+/// block_on(&driver, async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (done, _) = a.write_all(&b"one way"[..]).await;
+///     done?;
+///     a.shutdown(Shutdown::Write).await?;
+///     let (n, buf) = b.read(Vec::with_capacity(16)).await;
+///     assert_eq!(&buf[..n?], b"one way");
+///     let (n, _) = b.read(Vec::with_capacity(16)).await;
+///     assert_eq!(n?, 0);
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct UnixStream {
     socket: Socket,
 }
