@@ -12,7 +12,11 @@ use std::thread;
 use support::{block_on_thread, expect_panic, oneshot, yield_until};
 
 /// Tasks per test for the "many tasks" tests (smaller in debug builds).
-const MANY: usize = if cfg!(debug_assertions) { 10_000 } else { 100_000 };
+const MANY: usize = if cfg!(debug_assertions) {
+    10_000
+} else {
+    100_000
+};
 
 /// The message `block_on` panics with when the thread already runs a runtime.
 const NESTED: &str = "cannot start a ringloop runtime from within a runtime";
@@ -48,7 +52,10 @@ fn assert_alternates(log: &[Entry], rounds: usize) {
         .map(<[Entry]>::len)
         .max()
         .unwrap();
-    assert!(longest_run <= 1, "tasks did not alternate at each yield_now: {log:?}");
+    assert!(
+        longest_run <= 1,
+        "tasks did not alternate at each yield_now: {log:?}"
+    );
 }
 
 rt_test! {
@@ -347,7 +354,9 @@ fn multi_thread_block_on_from_several_threads_at_once() {
                 let rt = &rt;
                 scope.spawn(move || {
                     rt.block_on(async move {
-                        let tasks: Vec<_> = (0..100).map(|i| create_task(async move { i * t })).collect();
+                        let tasks: Vec<_> = (0..100)
+                            .map(|i| create_task(async move { i * t }))
+                            .collect();
                         let local = create_local_task(async move { t });
                         let mut sum = local.await.unwrap();
                         for task in tasks {
@@ -373,6 +382,9 @@ fn single_threaded_block_on_from_another_thread_panics() {
             .join()
             .unwrap()
     });
-    assert!(message.contains("thread that first called `block_on`"), "{message}");
+    assert!(
+        message.contains("thread that first called `block_on`"),
+        "{message}"
+    );
     assert_eq!(rt.block_on(async { 3 }), 3);
 }

@@ -27,7 +27,10 @@ struct Probe {
 
 impl Probe {
     fn poll_thread(&self) -> ThreadId {
-        self.poll_thread.lock().unwrap().expect("the task was polled")
+        self.poll_thread
+            .lock()
+            .unwrap()
+            .expect("the task was polled")
     }
 }
 
@@ -39,7 +42,10 @@ fn spinner(probe: Arc<Probe>, guard: DropGuard) -> impl Future<Output = ()> + Se
         let _guard = guard;
         *probe.poll_thread.lock().unwrap() = Some(thread::current().id());
         probe.polling.store(true, Ordering::SeqCst);
-        assert!(spin_until(|| probe.release.load(Ordering::SeqCst)), "never released");
+        assert!(
+            spin_until(|| probe.release.load(Ordering::SeqCst)),
+            "never released"
+        );
         yield_now().await;
         probe.past_cancel_point.store(true, Ordering::SeqCst);
         pending::<()>().await;
@@ -60,17 +66,31 @@ fn parked(probe: Arc<Probe>, guard: DropGuard) -> impl Future<Output = ()> + Sen
 /// Cancels `task` while it is inside a poll on another thread than the caller's, then checks
 /// that the future was dropped at its next scheduling point, on the thread polling it.
 async fn cancel_while_running(task: Task<()>, probe: Arc<Probe>, counters: Counters) {
-    yield_until("the task is polled", || probe.polling.load(Ordering::SeqCst)).await;
+    yield_until("the task is polled", || {
+        probe.polling.load(Ordering::SeqCst)
+    })
+    .await;
     assert!(task.cancel(), "cancel of a running task returns true");
     // It is inside its poll: nothing may drop its future now.
-    assert_eq!(counters.dropped(), 0, "the future was dropped while being polled");
+    assert_eq!(
+        counters.dropped(),
+        0,
+        "the future was dropped while being polled"
+    );
     assert!(!task.is_done());
     assert_eq!(task.info().state, TaskState::Running);
     probe.release.store(true, Ordering::SeqCst);
     assert_cancelled(task.await);
-    assert!(!probe.past_cancel_point.load(Ordering::SeqCst), "the task ran past its yield");
+    assert!(
+        !probe.past_cancel_point.load(Ordering::SeqCst),
+        "the task ran past its yield"
+    );
     counters.assert_all_dropped_once();
-    assert_eq!(counters.drop_threads(), [probe.poll_thread()], "dropped on another thread");
+    assert_eq!(
+        counters.drop_threads(),
+        [probe.poll_thread()],
+        "dropped on another thread"
+    );
 }
 
 rt_test! {
@@ -395,7 +415,10 @@ rt_test! {
 #[test]
 fn a_send_task_is_cancelled_on_the_spot_from_any_thread() {
     let _watchdog = support::Watchdog::start("cancel_on_the_spot", support::WATCHDOG);
-    let rt = ringloop::Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = ringloop::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     let counters = Counters::recording_threads();
     let probe = Arc::new(Probe::default());
     let task = rt.spawn(parked(probe.clone(), counters.guard()));

@@ -13,7 +13,10 @@ use support::{oneshot, yield_until};
 
 /// `all_tasks()` as a map from id to (name, state).
 fn snapshot() -> BTreeMap<TaskId, (Option<String>, TaskState)> {
-    all_tasks().into_iter().map(|info| (info.id, (info.name, info.state))).collect()
+    all_tasks()
+        .into_iter()
+        .map(|info| (info.id, (info.name, info.state)))
+        .collect()
 }
 
 rt_test! {
@@ -144,9 +147,6 @@ rt_test! {
         assert!(all_tasks().is_empty(), "outside a runtime");
     }
 
-    #[ignore = "bug: on a multi-threaded runtime, all_tasks() called on a worker omits the local \
-                tasks of threads blocked in Runtime::block_on (multi_thread::Shared::collect_info \
-                only knows the workers' local queues), although they are tasks of the runtime"]
     fn all_tasks_is_the_same_from_every_thread_of_the_runtime(flavor: Flavor) {
         let rt = flavor.runtime();
         rt.block_on(async {

@@ -48,7 +48,10 @@ impl<F> Drop for OnThread<F> {
 fn one_thread(threads: &Mutex<Vec<ThreadId>>) -> ThreadId {
     let threads = threads.lock().unwrap();
     assert!(threads.len() >= 2, "polled and dropped: {threads:?}");
-    assert!(threads.iter().all(|t| *t == threads[0]), "a local task moved: {threads:?}");
+    assert!(
+        threads.iter().all(|t| *t == threads[0]),
+        "a local task moved: {threads:?}"
+    );
     threads[0]
 }
 

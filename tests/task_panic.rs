@@ -47,13 +47,19 @@ fn install_logger() {
 /// task names).
 fn records_with(needle: &str) -> Vec<(Level, String)> {
     let records = LOG.records.lock().unwrap();
-    records.iter().filter(|(_, text)| text.contains(needle)).cloned().collect()
+    records
+        .iter()
+        .filter(|(_, text)| text.contains(needle))
+        .cloned()
+        .collect()
 }
 
 /// Waits for exactly one record mentioning `needle` and returns its text; it must be an error.
 #[track_caller]
 fn expect_one_error(needle: &str) -> String {
-    wait_until(&format!("a log record about {needle}"), || !records_with(needle).is_empty());
+    wait_until(&format!("a log record about {needle}"), || {
+        !records_with(needle).is_empty()
+    });
     let records = records_with(needle);
     assert_eq!(records.len(), 1, "{records:?}");
     let (level, text) = records.into_iter().next().unwrap();
@@ -293,10 +299,18 @@ fn lost_panic_child_process() {
         let rt = flavor.runtime();
         let name = format!("child-{index}");
         rt.block_on(async {
-            TaskBuilder::new().name(name.clone()).spawn(async { panic!("quiet") }).detach();
-            let done = TaskBuilder::new().name(format!("{name}-drop")).spawn(PanicOnDrop(Some(1)));
+            TaskBuilder::new()
+                .name(name.clone())
+                .spawn(async { panic!("quiet") })
+                .detach();
+            let done = TaskBuilder::new()
+                .name(format!("{name}-drop"))
+                .spawn(PanicOnDrop(Some(1)));
             assert_eq!(done.await.unwrap(), 1);
-            yield_until("the lost panic is logged", || records_with(&name).len() == 2).await;
+            yield_until("the lost panic is logged", || {
+                records_with(&name).len() == 2
+            })
+            .await;
         });
     }
 }
@@ -304,14 +318,22 @@ fn lost_panic_child_process() {
 #[test]
 fn lost_panics_are_logged_and_nothing_is_printed() {
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "lost_panic_child_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "lost_panic_child_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .output()
         .expect("the test binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("test lost_panic_child_process ... ok"), "{stdout}");
+    assert!(
+        stdout.contains("test lost_panic_child_process ... ok"),
+        "{stdout}"
+    );
     // Everything but the test harness's own lines was printed by the runtime.
     let printed: Vec<&str> = stdout
         .lines()
@@ -319,6 +341,12 @@ fn lost_panics_are_logged_and_nothing_is_printed() {
             !(line.is_empty() || line.starts_with("running ") || line.starts_with("test "))
         })
         .collect();
-    assert!(printed.is_empty(), "the runtime printed to stdout: {printed:?}");
-    assert!(stderr.trim().is_empty(), "the runtime printed to stderr: {stderr}");
+    assert!(
+        printed.is_empty(),
+        "the runtime printed to stdout: {printed:?}"
+    );
+    assert!(
+        stderr.trim().is_empty(),
+        "the runtime printed to stderr: {stderr}"
+    );
 }

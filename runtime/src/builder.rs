@@ -3,6 +3,7 @@
 use crate::runtime::{Flavor, Runtime};
 use crate::scheduler::multi_thread::{MultiThread, MAX_WORKERS};
 use crate::scheduler::single_thread::SingleThread;
+use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
     thread_stack_size: Option<usize>,
+    ring_entries: Option<u32>,
 }
 
 impl Builder {
@@ -37,6 +39,7 @@ impl Builder {
             worker_threads: None,
             thread_name: Arc::new(|index| format!("ringloop-worker-{index}")),
             thread_stack_size: None,
+            ring_entries: None,
         }
     }
 
@@ -66,13 +69,37 @@ impl Builder {
         self
     }
 
+    /// The size of each thread's io_uring submission queue, in entries (default 256; at most
+    /// 32,768). A full queue is flushed to the kernel, not an error, so this bounds how much
+    /// I/O one tick submits at once, not how much can be in flight.
+    pub fn ring_entries(&mut self, entries: u32) -> &mut Self {
+        self.ring_entries = Some(entries);
+        self
+    }
+
+    fn driver_config(&self) -> io::Result<DriverConfig> {
+        let mut config = DriverConfig::new();
+        if let Some(entries) = self.ring_entries {
+            if entries == 0 || entries > DriverConfig::MAX_ENTRIES {
+                return Err(invalid(format!(
+                    "ring_entries must be between 1 and {}, got {entries}",
+                    DriverConfig::MAX_ENTRIES
+                )));
+            }
+            config.entries(entries);
+        }
+        Ok(config)
+    }
+
     /// Starts the runtime: its worker threads, for the multi-threaded flavour.
     ///
     /// # Errors
     /// `InvalidInput` for settings that cannot work (0 worker threads, a worker count on a
     /// single-threaded runtime, ...), naming the setting; the OS error if a thread cannot be
-    /// started.
+    /// started; and, when io_uring cannot be used (kernel too old, `kernel.io_uring_disabled`,
+    /// a seccomp filter, the locked-memory limit), an error that names the cause and the fix.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let driver_config = self.driver_config()?;
         if self.single_threaded {
             if let Some(n) = self.worker_threads {
                 return Err(invalid(format!(
@@ -80,7 +107,13 @@ impl Builder {
                      everything on the thread that calls block_on; remove one of the two settings"
                 )));
             }
-            return Ok(Runtime::from_flavor(Flavor::Single(SingleThread::new())));
+            // The ring itself is made on the thread that first drives the runtime (a ring
+            // belongs to its thread); this probe reports now if io_uring is unusable.
+            drop(Driver::new(&driver_config)?);
+            return Ok(Runtime::from_flavor(
+                Flavor::Single(SingleThread::new(driver_config.clone())),
+                driver_config,
+            ));
         }
         let workers = self.worker_threads.unwrap_or_else(num_cpus::get);
         if workers == 0 {
@@ -96,11 +129,13 @@ impl Builder {
             )));
         }
         if self.thread_stack_size == Some(0) {
-            return Err(invalid("thread_stack_size must be more than 0 bytes".to_owned()));
+            return Err(invalid(
+                "thread_stack_size must be more than 0 bytes".to_owned(),
+            ));
         }
         let name = self.thread_name.clone();
-        let multi = MultiThread::start(workers, &*name, self.thread_stack_size)?;
-        Ok(Runtime::from_flavor(Flavor::Multi(multi)))
+        let multi = MultiThread::start(workers, &*name, self.thread_stack_size, &driver_config)?;
+        Ok(Runtime::from_flavor(Flavor::Multi(multi), driver_config))
     }
 }
 
@@ -120,6 +155,7 @@ impl fmt::Debug for Builder {
             .field("single_threaded", &self.single_threaded)
             .field("worker_threads", &self.worker_threads)
             .field("thread_stack_size", &self.thread_stack_size)
+            .field("ring_entries", &self.ring_entries)
             .finish_non_exhaustive()
     }
 }

@@ -1,16 +1,18 @@
 //! Parking: how an idle thread of the runtime sleeps, and how another thread wakes it.
 //!
-//! The schedulers only see the [`Park`] trait and [`Unparker`] handles, so the io_uring driver
-//! can take over as the parker (an idle worker then sleeps inside `io_uring_enter`). Until
-//! then, [`ThreadParker`] parks on a mutex and condition variable.
+//! The schedulers only see the [`Park`] trait and [`Unparker`] handles. Every runtime thread
+//! parks in its io_uring driver ([`DriverParker`]): an idle worker sleeps inside
+//! `io_uring_enter`. [`ThreadParker`] (a mutex and condition variable) is the fallback for a
+//! `block_on` thread whose ring cannot be created, and what the loom models use.
 //!
 //! Both sides follow the token protocol of `std::thread::park`: an `unpark` that happens
 //! before `park` makes that `park` return at once, so "check for work, then park" never
 //! loses a wake-up as long as whoever adds work calls `unpark` after adding it.
 
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
-use std::sync::Arc;
 use std::fmt;
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A thread's way of sleeping until there is work.
@@ -18,6 +20,10 @@ pub(crate) trait Park {
     /// Sleeps until [`Unparker::unpark`] is called (or was called since the last `park`), or
     /// until `timeout` passes. May return spuriously.
     fn park(&mut self, timeout: Option<Duration>);
+
+    /// Makes progress on I/O without waiting: submits what was queued, reaps completions
+    /// (waking their tasks) and fires due timers. Called every scheduler tick.
+    fn poll(&mut self) {}
 
     /// A handle other threads use to wake this one.
     fn unparker(&self) -> Unparker;
@@ -144,5 +150,70 @@ impl Unpark for Inner {
 impl fmt::Debug for ThreadParker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ThreadParker")
+    }
+}
+
+/// Parks inside the thread's io_uring driver: an idle thread waits in `io_uring_enter` for a
+/// completion, a timer or an unpark (an eventfd read kept armed), and `poll` submits and
+/// reaps without waiting. The driver stays current on this thread while the parker lives.
+pub(crate) struct DriverParker {
+    driver: std::rc::Rc<ringloop_io::Driver>,
+    failed: bool,
+}
+
+impl DriverParker {
+    pub(crate) fn new(driver: std::rc::Rc<ringloop_io::Driver>) -> DriverParker {
+        DriverParker {
+            driver,
+            failed: false,
+        }
+    }
+
+    /// Reports a failing `io_uring_enter` once, and keeps an idle thread from spinning on it.
+    fn on_error(&mut self, err: io::Error, waiting: bool) {
+        if !self.failed {
+            self.failed = true;
+            log::error!("ringloop: io_uring_enter failed, I/O on this worker may stall: {err}");
+        }
+        if waiting {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Park for DriverParker {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if let Err(err) = self.driver.park(timeout) {
+            self.on_error(err, true);
+        }
+    }
+
+    fn poll(&mut self) {
+        if let Err(err) = self.driver.poll() {
+            self.on_error(err, false);
+        }
+    }
+
+    fn unparker(&self) -> Unparker {
+        driver_unparker(&self.driver)
+    }
+}
+
+/// An [`Unparker`] that wakes the thread parked in `driver`.
+pub(crate) fn driver_unparker(driver: &ringloop_io::Driver) -> Unparker {
+    Unparker::new(Arc::new(DriverUnpark(driver.unparker())))
+}
+
+struct DriverUnpark(ringloop_io::Unparker);
+
+impl Unpark for DriverUnpark {
+    fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+impl fmt::Debug for DriverParker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DriverParker")
     }
 }

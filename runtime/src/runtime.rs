@@ -2,15 +2,17 @@
 
 use crate::builder::Builder;
 use crate::context;
-use crate::park::{Park, ThreadParker};
+use crate::park::{DriverParker, Park, ThreadParker};
 use crate::scheduler::local::{self, LocalShared};
 use crate::scheduler::multi_thread::MultiThread;
 use crate::scheduler::single_thread::SingleThread;
 use crate::scheduler::Scheduler;
 use crate::task::Task;
+use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
 
 /// A ringloop runtime: its scheduler (multi-threaded or single-threaded) and its tasks.
 ///
@@ -36,6 +38,8 @@ use std::io;
 pub struct Runtime {
     flavor: Flavor,
     handle: Handle,
+    /// For the rings of threads that call `block_on` on a multi-threaded runtime.
+    driver_config: DriverConfig,
 }
 
 pub(crate) enum Flavor {
@@ -61,7 +65,7 @@ impl Runtime {
         Builder::new().build()
     }
 
-    pub(crate) fn from_flavor(flavor: Flavor) -> Runtime {
+    pub(crate) fn from_flavor(flavor: Flavor, driver_config: DriverConfig) -> Runtime {
         let scheduler = match &flavor {
             Flavor::Multi(multi) => Scheduler::Multi(multi.shared().clone()),
             Flavor::Single(single) => Scheduler::Single(single.local().clone()),
@@ -69,6 +73,7 @@ impl Runtime {
         Runtime {
             flavor,
             handle: Handle { scheduler },
+            driver_config,
         }
     }
 
@@ -88,11 +93,16 @@ impl Runtime {
         match &self.flavor {
             Flavor::Single(single) => single.block_on(future),
             Flavor::Multi(multi) => {
-                let mut parker = ThreadParker::new();
-                let local = LocalShared::new(parker.unparker(), 1);
-                let _enter = context::enter(Scheduler::Multi(multi.shared().clone()), local.clone());
+                // This thread gets a ring of its own for the I/O of `future` and of the local
+                // tasks it creates; declared first, it is shut down last.
+                let (driver, mut parker) = thread_parker(&self.driver_config);
+                let _io = driver.as_ref().map(|driver| driver.enter());
+                let local = LocalShared::new(Some(parker.unparker()), 1);
+                let _listed = multi.shared().register_block_on(&local);
+                let _enter =
+                    context::enter(Scheduler::Multi(multi.shared().clone()), local.clone());
                 let _cancel_leftovers = ShutdownOnDrop(&local);
-                local::block_on(&local, &mut parker, future)
+                local::block_on(&local, &mut *parker, future)
             }
         }
     }
@@ -116,6 +126,22 @@ impl Runtime {
         match &self.flavor {
             Flavor::Multi(multi) => multi.shared().num_workers(),
             Flavor::Single(_) => 0,
+        }
+    }
+}
+
+/// A parker for a thread that drives tasks: its own io_uring driver, or, if a ring cannot be
+/// made here (the runtime's own rings could), a condition variable, and I/O started on this
+/// thread then reports that it has no driver.
+pub(crate) fn thread_parker(config: &DriverConfig) -> (Option<Rc<Driver>>, Box<dyn Park>) {
+    match Driver::new(config) {
+        Ok(driver) => {
+            let driver = Rc::new(driver);
+            (Some(driver.clone()), Box::new(DriverParker::new(driver)))
+        }
+        Err(err) => {
+            log::warn!("ringloop: no io_uring for this thread, parking without one: {err}");
+            (None, Box::new(ThreadParker::new()))
         }
     }
 }

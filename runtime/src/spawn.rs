@@ -146,10 +146,9 @@ pub fn current_task() -> Option<TaskInfo> {
 /// empty outside a runtime.
 pub fn all_tasks() -> Vec<TaskInfo> {
     let mut out = Vec::new();
-    let local = context::current_local();
     context::with_scheduler(|scheduler| {
         if let Some(scheduler) = scheduler {
-            scheduler.collect_info(local.as_deref(), &mut out);
+            scheduler.collect_info(&mut out);
         }
     });
     // A task leaves its owner list only after completing and waking its join handle, so the

@@ -80,14 +80,22 @@ impl Counters {
 
     /// The threads guards were dropped on (for `recording_threads` counters).
     pub(crate) fn drop_threads(&self) -> Vec<ThreadId> {
-        let threads = self.inner.drop_threads.as_ref().expect("recording_threads() counters");
+        let threads = self
+            .inner
+            .drop_threads
+            .as_ref()
+            .expect("recording_threads() counters");
         threads.lock().unwrap().clone()
     }
 
     /// Every guard handed out was dropped exactly once.
     #[track_caller]
     pub(crate) fn assert_all_dropped_once(&self) {
-        assert_eq!(self.inner.double_drops.load(Ordering::SeqCst), 0, "a guard was dropped twice");
+        assert_eq!(
+            self.inner.double_drops.load(Ordering::SeqCst),
+            0,
+            "a guard was dropped twice"
+        );
         assert_eq!(
             self.dropped(),
             self.created(),
@@ -128,7 +136,11 @@ impl<F: Future> Future for Tracked<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self._guard.counters.inner.polls.fetch_add(1, Ordering::SeqCst);
+        self._guard
+            .counters
+            .inner
+            .polls
+            .fetch_add(1, Ordering::SeqCst);
         self.future.as_mut().poll(cx)
     }
 }

@@ -194,7 +194,10 @@ pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
             return output;
         }
         let now = Instant::now();
-        assert!(now < deadline, "block_on_thread: the future did not complete in {PATIENCE:?}");
+        assert!(
+            now < deadline,
+            "block_on_thread: the future did not complete in {PATIENCE:?}"
+        );
         thread::park_timeout(deadline - now);
     }
 }
@@ -286,18 +289,24 @@ pub(crate) fn occupy_workers(rt: &Runtime) -> Occupied {
             let (release, started) = (release.clone(), started.clone());
             rt.spawn(async move {
                 started.fetch_add(1, Ordering::SeqCst);
-                assert!(spin_until(|| release.load(Ordering::SeqCst)), "blocker never released");
+                assert!(
+                    spin_until(|| release.load(Ordering::SeqCst)),
+                    "blocker never released"
+                );
             })
         })
         .collect();
-    wait_until("every worker runs a blocker", || started.load(Ordering::SeqCst) == workers);
+    wait_until("every worker runs a blocker", || {
+        started.load(Ordering::SeqCst) == workers
+    });
     Occupied { release, blockers }
 }
 
 impl Occupied {
     /// Lets the workers go, and checks the blockers finished well.
     pub(crate) fn release(mut self) {
-        self.release.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.release
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         for blocker in std::mem::take(&mut self.blockers) {
             block_on_thread(blocker).expect("a blocker failed");
         }
@@ -320,6 +329,7 @@ impl Occupied {
 
 impl Drop for Occupied {
     fn drop(&mut self) {
-        self.release.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.release
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -54,7 +54,9 @@ impl<T> Sender<T> {
 
     /// True if the receiver was dropped.
     pub(crate) fn is_closed(&self) -> bool {
-        self.0.as_ref().is_some_and(|s| s.lock().unwrap().receiver_gone)
+        self.0
+            .as_ref()
+            .is_some_and(|s| s.lock().unwrap().receiver_gone)
     }
 }
 

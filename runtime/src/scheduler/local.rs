@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
 /// How many local tasks run between two polls of the `block_on` future (and two checks of the
@@ -35,7 +35,9 @@ pub(crate) struct LocalShared {
     queue: UnsafeCell<VecDeque<Runnable>>,
     remote: Mutex<Remote>,
     remote_pending: AtomicBool,
-    unparker: Unparker,
+    /// Wakes the owner thread; set once its parker exists (for the single-threaded runtime,
+    /// at the first `block_on`: tasks queued before that are found when it starts).
+    unparker: OnceLock<Unparker>,
     pub(crate) owned: OwnedTasks,
 }
 
@@ -53,7 +55,11 @@ unsafe impl Sync for LocalShared {}
 unsafe impl Send for LocalShared {}
 
 impl LocalShared {
-    pub(crate) fn new(unparker: Unparker, shards: usize) -> Arc<LocalShared> {
+    pub(crate) fn new(unparker: Option<Unparker>, shards: usize) -> Arc<LocalShared> {
+        let cell = OnceLock::new();
+        if let Some(unparker) = unparker {
+            let _ = cell.set(unparker);
+        }
         Arc::new(LocalShared {
             queue: UnsafeCell::new(VecDeque::new()),
             remote: Mutex::new(Remote {
@@ -61,9 +67,14 @@ impl LocalShared {
                 closed: false,
             }),
             remote_pending: AtomicBool::new(false),
-            unparker,
+            unparker: cell,
             owned: OwnedTasks::new(shards),
         })
+    }
+
+    /// Sets the owner's unparker, if it was not set yet.
+    pub(crate) fn set_unparker(&self, unparker: Unparker) {
+        let _ = self.unparker.set(unparker);
     }
 
     pub(crate) fn is_current(&self) -> bool {
@@ -92,7 +103,9 @@ impl LocalShared {
         remote.queue.push_back(task);
         self.remote_pending.store(true, Ordering::Release);
         drop(remote);
-        self.unparker.unpark();
+        if let Some(unparker) = self.unparker.get() {
+            unparker.unpark();
+        }
     }
 
     /// True if other threads queued tasks that the owner has not taken yet.
@@ -161,8 +174,7 @@ impl LocalShared {
     where
         F: Future + 'static,
     {
-        let (runnable, handle) =
-            crate::task::spawn_on(future, self.clone(), &self.owned, name);
+        let (runnable, handle) = crate::task::spawn_on(future, self.clone(), &self.owned, name);
         if let Some(runnable) = runnable {
             self.schedule(runnable);
         }
@@ -216,7 +228,11 @@ impl Wake for BlockOnWake {
 
 /// Drives `future` to completion on this thread, running `local`'s tasks while it waits.
 /// The caller has entered the runtime context with `local`.
-pub(crate) fn block_on<F: Future>(local: &LocalShared, park: &mut dyn Park, future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(
+    local: &LocalShared,
+    park: &mut dyn Park,
+    future: F,
+) -> F::Output {
     let wake = Arc::new(BlockOnWake {
         woken: AtomicBool::new(true),
         unparker: park.unparker(),
@@ -232,11 +248,16 @@ pub(crate) fn block_on<F: Future>(local: &LocalShared, park: &mut dyn Park, futu
         }
         let mut ran = 0;
         while ran < BATCH {
-            let Some(task) = local.pop(ran == 0) else { break };
+            let Some(task) = local.pop(ran == 0) else {
+                break;
+            };
             task.run();
             ran += 1;
         }
-        if ran == 0 && !wake.woken.load(Ordering::Acquire) && local.is_idle() {
+        if ran > 0 {
+            // Submit the I/O this batch queued and reap what completed.
+            park.poll();
+        } else if !wake.woken.load(Ordering::Acquire) && local.is_idle() {
             park.park(None);
         }
     }

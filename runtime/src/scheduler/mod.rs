@@ -33,18 +33,10 @@ impl Scheduler {
         }
     }
 
-    /// Snapshots every task of the runtime (plus `extra`, the calling thread's local queue,
-    /// when it is not one the scheduler knows about).
-    pub(crate) fn collect_info(&self, extra: Option<&LocalShared>, out: &mut Vec<TaskInfo>) {
+    /// Snapshots every task of the runtime that has not completed.
+    pub(crate) fn collect_info(&self, out: &mut Vec<TaskInfo>) {
         match self {
-            Scheduler::Multi(shared) => {
-                shared.collect_info(out);
-                if let Some(local) = extra {
-                    if !shared.owns_local(local) {
-                        local.owned.collect_info(out);
-                    }
-                }
-            }
+            Scheduler::Multi(shared) => shared.collect_info(out),
             Scheduler::Single(local) => local.owned.collect_info(out),
         }
     }

@@ -147,7 +147,9 @@ fn finish<F: Future + 'static, S: Schedule>(
         }
     }
 
-    let released = cell.scheduler.release(super::RawTask::from_header(header_ptr(cell)));
+    let released = cell
+        .scheduler
+        .release(super::RawTask::from_header(header_ptr(cell)));
     let mut refs = refs + usize::from(released);
     while refs > 0 {
         refs -= 1;
@@ -173,7 +175,9 @@ fn set_stage<F: Future, S>(cell: &Cell<F, S>, stage: Stage<F>) {
 /// Takes the outcome out of a completed task's stage; `None` if it was already taken.
 fn take_output<F: Future, S>(cell: &Cell<F, S>) -> Option<Result<F::Output, TaskError>> {
     // SAFETY: only called by the owner of a completed task's stage (see `state.rs`).
-    let stage = cell.stage.with_mut(|slot| unsafe { std::ptr::replace(slot, Stage::Consumed) });
+    let stage = cell
+        .stage
+        .with_mut(|slot| unsafe { std::ptr::replace(slot, Stage::Consumed) });
     match stage {
         Stage::Finished(outcome) => Some(outcome),
         Stage::Consumed => None,
@@ -185,9 +189,11 @@ fn take_output<F: Future, S>(cell: &Cell<F, S>) -> Option<Result<F::Output, Task
 fn drop_output<F: Future, S>(cell: &Cell<F, S>) {
     match take_output(cell) {
         None => {}
-        Some(Err(TaskError::Panicked(payload))) => {
-            report_lost_panic(&cell.header, payload.as_ref(), "and its result was never retrieved")
-        }
+        Some(Err(TaskError::Panicked(payload))) => report_lost_panic(
+            &cell.header,
+            payload.as_ref(),
+            "and its result was never retrieved",
+        ),
         Some(outcome) => {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(outcome))) {
                 report_lost_panic(&cell.header, payload.as_ref(), "while dropping its output");
@@ -228,7 +234,8 @@ unsafe fn try_read_output<F: Future, S>(ptr: NonNull<Header>, dst: *mut (), wake
     if can_read_output(cell, waker) {
         let dst = dst.cast::<Poll<Result<F::Output, TaskError>>>();
         // The task is complete with join interest: its output is the handle's.
-        let output = take_output(cell).expect("a Task was polled again after it returned its output");
+        let output =
+            take_output(cell).expect("a Task was polled again after it returned its output");
         // SAFETY: the caller passes a valid `*mut Poll<Result<F::Output, TaskError>>`.
         unsafe { *dst = Poll::Ready(output) };
     }
@@ -243,10 +250,11 @@ fn can_read_output<F: Future, S>(cell: &Cell<F, S>, waker: &Waker) -> bool {
         return true;
     }
     if snapshot.is_join_waker_set() {
-        // SAFETY: JOIN_WAKER is set: the slot is shared read-only.
-        let same = cell
-            .join_waker
-            .with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
+        let same = cell.join_waker.with(|slot| {
+            // SAFETY: JOIN_WAKER is set: the slot is shared read-only.
+            let slot = unsafe { &*slot };
+            slot.as_ref().is_some_and(|w| w.will_wake(waker))
+        });
         if same {
             return false;
         }
@@ -263,7 +271,8 @@ fn set_join_waker<F: Future, S>(
     state: &super::state::State,
 ) -> bool {
     // SAFETY: JOIN_WAKER is clear and we are the join handle: the slot is ours.
-    cell.join_waker.with_mut(|slot| unsafe { *slot = Some(waker) });
+    cell.join_waker
+        .with_mut(|slot| unsafe { *slot = Some(waker) });
     match state.set_join_waker() {
         Ok(_) => false,
         Err(snapshot) => {

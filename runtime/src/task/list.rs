@@ -75,11 +75,6 @@ impl OwnedTasks {
         tasks
     }
 
-    /// Whether the list holds no task.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.shards.iter().all(|shard| shard.lock().len == 0)
-    }
-
     /// A snapshot of every task in the list.
     pub(crate) fn collect_info(&self, out: &mut Vec<TaskInfo>) {
         for shard in self.shards.iter() {

@@ -101,7 +101,10 @@ impl Fixture {
             freed: self.freed.clone(),
         };
         let (runnable, handle) = spawn_on(future, mock, &self.owned, None);
-        self.queue.lock().unwrap().push_back(runnable.expect("list open"));
+        self.queue
+            .lock()
+            .unwrap()
+            .push_back(runnable.expect("list open"));
         handle
     }
 
@@ -132,8 +135,15 @@ impl Fixture {
             unsafe { task.shutdown() };
         }
         Fixture::run_queued(&self.queue);
-        assert_eq!(self.future_drops.load(Ordering::SeqCst), 1, "future dropped once");
-        assert!(self.output_drops.load(Ordering::SeqCst) <= 1, "output dropped at most once");
+        assert_eq!(
+            self.future_drops.load(Ordering::SeqCst),
+            1,
+            "future dropped once"
+        );
+        assert!(
+            self.output_drops.load(Ordering::SeqCst) <= 1,
+            "output dropped at most once"
+        );
         assert_eq!(self.freed.load(Ordering::SeqCst), 1, "cell freed once");
     }
 }

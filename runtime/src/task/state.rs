@@ -220,7 +220,10 @@ impl State {
                 (Some(next), verdict)
             } else if s.is_running() {
                 // The running side holds a reference, so this cannot be the last one.
-                (Some(Snapshot(s.0 | NOTIFIED).ref_dec()), ToNotified::Nothing)
+                (
+                    Some(Snapshot(s.0 | NOTIFIED).ref_dec()),
+                    ToNotified::Nothing,
+                )
             } else {
                 (Some(Snapshot(s.0 | NOTIFIED)), ToNotified::Submit)
             }
@@ -236,7 +239,10 @@ impl State {
             } else if s.is_running() {
                 (Some(Snapshot(s.0 | CANCELLED)), ToCancelled::Requested)
             } else {
-                (Some(Snapshot(s.0 | CANCELLED | RUNNING)), ToCancelled::CancelNow)
+                (
+                    Some(Snapshot(s.0 | CANCELLED | RUNNING)),
+                    ToCancelled::CancelNow,
+                )
             }
         })
     }
@@ -423,7 +429,10 @@ mod tests {
     fn completing_with_a_value_clears_a_late_cancel_request() {
         let state = State::new();
         assert_eq!(state.transition_to_running(), ToRunning::Poll);
-        assert_eq!(state.transition_to_cancelled_claim(), ToCancelled::Requested);
+        assert_eq!(
+            state.transition_to_cancelled_claim(),
+            ToCancelled::Requested
+        );
         assert!(!state.transition_to_complete(false).is_cancelled());
     }
 }

@@ -22,14 +22,17 @@ mod loom_idle;
 pub(crate) use idle::MAX_WORKERS;
 
 use super::local::LocalShared;
-use crate::loom::{AtomicBool, Ordering};
-use crate::park::{Park, ThreadParker, Unparker};
+use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::park::{driver_unparker, DriverParker, Unparker};
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule, Task, TaskInfo};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
+use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -44,6 +47,8 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     idle: Idle,
     pub(crate) owned: OwnedTasks,
+    /// The local queues of threads blocked in `block_on`, so `all_tasks()` sees their tasks.
+    block_on_locals: Mutex<Vec<Arc<LocalShared>>>,
     shutdown: AtomicBool,
 }
 
@@ -59,60 +64,122 @@ pub(crate) struct MultiThread {
 }
 
 impl MultiThread {
-    /// Starts `workers` worker threads named by `thread_name`.
+    /// Starts `workers` worker threads named by `thread_name`, each with its own io_uring
+    /// driver. Fails (stopping the threads already started) if a thread cannot be started or
+    /// a ring cannot be created.
+    ///
+    /// A driver belongs to the thread that creates it, so each worker creates its own and
+    /// sends back its unparker; once all have, the shared state is built and handed to them.
     pub(crate) fn start(
         workers: usize,
         thread_name: &dyn Fn(usize) -> String,
         stack_size: Option<usize>,
+        driver_config: &DriverConfig,
     ) -> io::Result<MultiThread> {
-        let mut cores = Vec::with_capacity(workers);
+        let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<Unparker>)>();
+        let mut go_txs = Vec::with_capacity(workers);
+        let mut threads = Vec::with_capacity(workers);
+        let mut deques = Vec::with_capacity(workers);
         let mut stealers = Vec::with_capacity(workers);
-        let mut remotes = Vec::with_capacity(workers);
         for _ in 0..workers {
             let deque = crossbeam_deque::Worker::new_fifo();
-            let parker = ThreadParker::new();
-            let unparker = parker.unparker();
-            let local = LocalShared::new(unparker.clone(), 1);
             stealers.push(deque.stealer());
-            remotes.push(Remote {
-                unparker,
-                local: local.clone(),
-            });
-            cores.push((deque, parker, local));
+            deques.push(deque);
         }
+        let mut startup_error = None;
+        for (index, deque) in deques.into_iter().enumerate() {
+            let (go_tx, go_rx) = mpsc::channel::<Arc<Shared>>();
+            let ready_tx = ready_tx.clone();
+            let config = driver_config.clone();
+            let mut builder = std::thread::Builder::new().name(thread_name(index));
+            if let Some(size) = stack_size {
+                builder = builder.stack_size(size);
+            }
+            let spawned = builder.spawn(move || {
+                let driver = match Driver::new(&config) {
+                    Ok(driver) => Rc::new(driver),
+                    Err(err) => {
+                        let _ = ready_tx.send((index, Err(err)));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send((index, Ok(driver_unparker(&driver))));
+                // A closed channel means start-up failed elsewhere: exit quietly.
+                let Ok(shared) = go_rx.recv() else { return };
+                let _io = driver.enter();
+                let local = shared.remotes[index].local.clone();
+                let parker = Box::new(DriverParker::new(driver.clone()));
+                worker::run(worker::Core::new(index, shared, deque, parker, local));
+                drop(_io);
+                driver.shutdown();
+            });
+            match spawned {
+                Ok(handle) => {
+                    threads.push(handle);
+                    go_txs.push(go_tx);
+                }
+                Err(err) => {
+                    startup_error = Some(io::Error::new(
+                        err.kind(),
+                        format!("failed to start ringloop worker thread {index}: {err}"),
+                    ));
+                    break;
+                }
+            }
+        }
+        drop(ready_tx);
+        let mut unparkers: Vec<Option<Unparker>> = (0..threads.len()).map(|_| None).collect();
+        if startup_error.is_none() {
+            for _ in 0..threads.len() {
+                match ready_rx.recv() {
+                    Ok((index, Ok(unparker))) => unparkers[index] = Some(unparker),
+                    Ok((index, Err(err))) => {
+                        startup_error = Some(io::Error::new(
+                            err.kind(),
+                            format!("ringloop worker {index} could not create its io_uring: {err}"),
+                        ));
+                        break;
+                    }
+                    Err(_) => {
+                        startup_error = Some(io::Error::other(
+                            "a ringloop worker thread died during start-up",
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(err) = startup_error {
+            drop(go_txs);
+            for thread in threads {
+                let _ = thread.join();
+            }
+            return Err(err);
+        }
+        let remotes: Vec<Remote> = unparkers
+            .into_iter()
+            .map(|unparker| {
+                let unparker = unparker.expect("every worker reported");
+                Remote {
+                    local: LocalShared::new(Some(unparker.clone()), 1),
+                    unparker,
+                }
+            })
+            .collect();
         let shared = Arc::new(Shared {
             injector: Injector::new(),
             stealers: stealers.into_boxed_slice(),
             remotes: remotes.into_boxed_slice(),
             idle: Idle::new(workers),
             owned: OwnedTasks::new(workers * 16),
+            block_on_locals: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
         });
-        let mut this = MultiThread {
-            shared: shared.clone(),
-            threads: Vec::with_capacity(workers),
-        };
-        for (index, (deque, parker, local)) in cores.into_iter().enumerate() {
-            let shared = shared.clone();
-            let mut builder = std::thread::Builder::new().name(thread_name(index));
-            if let Some(size) = stack_size {
-                builder = builder.stack_size(size);
-            }
-            let spawned = builder.spawn(move || {
-                worker::run(worker::Core::new(index, shared, deque, Box::new(parker), local))
-            });
-            match spawned {
-                Ok(handle) => this.threads.push(handle),
-                Err(err) => {
-                    // `this` shuts down the workers already started when dropped.
-                    return Err(io::Error::new(
-                        err.kind(),
-                        format!("failed to start ringloop worker thread {index}: {err}"),
-                    ));
-                }
-            }
+        for go in go_txs {
+            // A worker that died since it reported shows up when it is joined.
+            let _ = go.send(shared.clone());
         }
-        Ok(this)
+        Ok(MultiThread { shared, threads })
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -203,17 +270,37 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.local.owned.collect_info(out);
         }
+        for local in self.block_on_locals.lock().iter() {
+            local.owned.collect_info(out);
+        }
     }
 
-    /// True if `local` is one of this runtime's workers' local queues.
-    pub(crate) fn owns_local(&self, local: &LocalShared) -> bool {
-        self.remotes
-            .iter()
-            .any(|remote| std::ptr::eq(Arc::as_ptr(&remote.local), local))
+    /// Lists the local queue of a thread entering `block_on` until the guard drops.
+    pub(crate) fn register_block_on(self: &Arc<Self>, local: &Arc<LocalShared>) -> BlockOnGuard {
+        self.block_on_locals.lock().push(local.clone());
+        BlockOnGuard {
+            shared: self.clone(),
+            local: local.clone(),
+        }
     }
 
     pub(crate) fn num_workers(&self) -> usize {
         self.remotes.len()
+    }
+}
+
+/// Takes a `block_on` thread's local queue off the runtime's list.
+pub(crate) struct BlockOnGuard {
+    shared: Arc<Shared>,
+    local: Arc<LocalShared>,
+}
+
+impl Drop for BlockOnGuard {
+    fn drop(&mut self) {
+        self.shared
+            .block_on_locals
+            .lock()
+            .retain(|local| !Arc::ptr_eq(local, &self.local));
     }
 }
 

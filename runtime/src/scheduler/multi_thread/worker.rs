@@ -86,7 +86,9 @@ impl Core {
             parker: RefCell::new(parker),
             local,
             tick: Cell::new(0),
-            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F)),
+            rng: Cell::new(
+                0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA076_1D64_78BD_642F),
+            ),
             is_searching: Cell::new(false),
             yielded: Cell::new(false),
         }
@@ -111,6 +113,9 @@ impl Core {
         }
         match tick % FAIRNESS_INTERVAL {
             0 => {
+                // Submit the I/O queued by the last ticks and reap completions: their wakers
+                // queue tasks here (or on their owners).
+                self.parker.borrow_mut().poll();
                 if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
                     return Some(task);
                 }
@@ -184,8 +189,7 @@ impl Core {
     }
 
     fn run_task(&self, task: Runnable) {
-        if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching()
-        {
+        if self.is_searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
             // Step 2 of the protocol in `idle.rs`: the last searcher found work, so there may
             // be more; let another worker look.
             self.shared.notify_parked();
@@ -240,6 +244,13 @@ pub(super) fn run(core: Core) {
     let _reset = ResetCurrent;
 
     while !core.shared.is_shutdown() {
+        if let Some(task) = core.next_task() {
+            core.run_task(task);
+            continue;
+        }
+        // Out of local work: flush I/O (its completions may queue tasks here) before
+        // looking elsewhere.
+        core.parker.borrow_mut().poll();
         if let Some(task) = core.next_task().or_else(|| core.steal_work()) {
             core.run_task(task);
         } else {

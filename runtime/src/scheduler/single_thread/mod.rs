@@ -2,35 +2,52 @@
 //! [`Runtime::block_on`](crate::Runtime::block_on); there are no worker threads, `!Send` tasks
 //! are allowed, and a wake on that thread is a `push_back` on a plain `VecDeque`.
 //!
-//! The runtime binds to the first thread that drives it: its tasks may be `!Send`, so they
-//! must never be polled or dropped anywhere else. Tasks spawned from other threads (through a
-//! [`Handle`](crate::Handle)) and wakes from other threads go through the mutex-protected
-//! remote queue and unpark the driving thread.
+//! The runtime binds to the first thread that drives it: its tasks may be `!Send`, and its
+//! io_uring driver belongs to one thread, so they must never be polled or dropped anywhere
+//! else. The driver is made there, at the first `block_on`. Tasks spawned from other threads
+//! (through a [`Handle`](crate::Handle)) and wakes from other threads go through the
+//! mutex-protected remote queue and unpark the driving thread.
 
 use super::local::{self, LocalShared};
 use super::Scheduler;
 use crate::context;
-use crate::park::{Park, ThreadParker};
+use crate::park::Park;
+use crate::runtime::thread_parker;
 use parking_lot::Mutex;
+use ringloop_io::{Driver, DriverConfig};
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::ThreadId;
 
 /// The state of a single-threaded runtime.
 pub(crate) struct SingleThread {
     local: Arc<LocalShared>,
-    parker: Mutex<ThreadParker>,
+    /// The driving thread's driver and parker, made by the first `block_on`.
+    io: Mutex<Option<OwnerThreadOnly>>,
     /// The thread that drives this runtime, fixed by the first `block_on`.
     owner: Mutex<Option<ThreadId>>,
+    driver_config: DriverConfig,
 }
 
+/// The owner thread's driver and parker.
+struct OwnerThreadOnly {
+    driver: Option<Rc<Driver>>,
+    parker: Box<dyn Park>,
+}
+
+// SAFETY: the driver and parker are made on the owner thread and only used there: `block_on`
+// refuses other threads before touching them, and `shutdown` on another thread leaks them
+// instead of dropping them.
+unsafe impl Send for OwnerThreadOnly {}
+
 impl SingleThread {
-    pub(crate) fn new() -> SingleThread {
-        let parker = ThreadParker::new();
+    pub(crate) fn new(driver_config: DriverConfig) -> SingleThread {
         SingleThread {
-            local: LocalShared::new(parker.unparker(), 1),
-            parker: Mutex::new(parker),
+            local: LocalShared::new(None, 1),
+            io: Mutex::new(None),
             owner: Mutex::new(None),
+            driver_config,
         }
     }
 
@@ -55,28 +72,41 @@ impl SingleThread {
         }
         let _enter = context::enter(Scheduler::Single(self.local.clone()), self.local.clone());
         // `enter` refuses nested use on this thread, so this lock is never contended.
-        let mut parker = self.parker.lock();
-        local::block_on(&self.local, &mut *parker, future)
+        let mut io = self.io.lock();
+        let io = io.get_or_insert_with(|| {
+            let (driver, parker) = thread_parker(&self.driver_config);
+            self.local.set_unparker(parker.unparker());
+            OwnerThreadOnly { driver, parker }
+        });
+        let _io = io.driver.as_ref().map(|driver| driver.enter());
+        local::block_on(&self.local, &mut *io.parker, future)
     }
 
-    /// Cancels every task. Must run on the owner thread (or before any `block_on`); elsewhere
-    /// the tasks' futures, which may be `!Send`, are leaked rather than dropped on the wrong
-    /// thread.
+    /// Cancels every task, then shuts the driver down. Must run on the owner thread (or
+    /// before any `block_on`); elsewhere the tasks' futures, which may be `!Send`, and the
+    /// driver are leaked rather than dropped on the wrong thread.
     pub(crate) fn shutdown(&self) {
         let me = std::thread::current().id();
         let owner = *self.owner.lock();
         if owner.is_some_and(|owner| owner != me) {
-            if !self.local.owned.is_empty() {
-                log::warn!(
-                    "single-threaded ringloop runtime dropped on another thread than the one that \
-                     drove it: its remaining tasks are leaked, not dropped, because they may not \
-                     be `Send`"
-                );
-            }
+            log::warn!(
+                "single-threaded ringloop runtime dropped on another thread than the one that \
+                 drove it: its tasks and its io_uring are leaked, not dropped, because they \
+                 belong to that thread"
+            );
+            std::mem::forget(self.io.lock().take());
             return;
         }
-        let _local = context::enter_local(self.local.clone());
-        self.local.shutdown();
+        let io = self.io.lock().take();
+        {
+            let _io = io
+                .as_ref()
+                .and_then(|io| io.driver.as_ref())
+                .map(|driver| driver.enter());
+            let _local = context::enter_local(self.local.clone());
+            self.local.shutdown();
+        }
+        drop(io);
     }
 }
 
