@@ -158,6 +158,13 @@ pub(crate) fn take_budget() -> Option<bool> {
         .unwrap_or(Some(false))
 }
 
+/// True if the running task's budget is spent (never outside a task).
+pub(crate) fn budget_spent() -> bool {
+    CONTEXT
+        .try_with(|cx| cx.budget.get() == Some(0))
+        .unwrap_or(false)
+}
+
 pub(crate) fn refund_budget() {
     let _ = CONTEXT.try_with(|cx| {
         if let Some(n) = cx.budget.get() {

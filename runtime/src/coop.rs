@@ -33,6 +33,12 @@ impl Drop for Coop {
     }
 }
 
+/// True if the running task has spent its budget: its ringloop futures now answer `Pending`.
+/// A combinator polling many children stops there and comes back in its next poll.
+pub(crate) fn budget_spent() -> bool {
+    context::budget_spent()
+}
+
 /// Takes one unit of budget, or, when the task's budget is spent, wakes the task and returns
 /// `Pending` so that it goes to the back of the run queue.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Coop> {

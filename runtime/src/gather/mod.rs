@@ -104,23 +104,30 @@ impl<F: Future> Gather<F> {
             pending,
         } = self;
         let mut stop = None;
-        ready.drain(|index| {
-            if stop.is_some() {
-                return;
-            }
+        let mut budget_spent = false;
+        ready.drain(|index, waker| {
             let Child::Running(future) = &mut children[index] else {
-                return;
+                return true;
             };
             // SAFETY: the future lives in the boxed slice, which never moves or reallocates
             // while the gather exists; it is only ever dropped in place.
             let future = unsafe { Pin::new_unchecked(future) };
-            let mut child_cx = Context::from_waker(ready.waker(index));
+            let mut child_cx = Context::from_waker(waker);
             if let Poll::Ready(mut output) = future.poll(&mut child_cx) {
                 stop = on_output(&mut output);
                 children[index] = Child::Done(output);
                 *pending -= 1;
             }
+            // Once the task's budget is spent, every child awaiting a ringloop future would
+            // answer `Pending` and wake itself: leave the rest for the next poll instead of
+            // polling each of them for nothing (which made a gather of finished tasks
+            // quadratic).
+            budget_spent = crate::coop::budget_spent();
+            stop.is_none() && !budget_spent
         });
+        if budget_spent && stop.is_none() {
+            cx.waker().wake_by_ref();
+        }
         stop
     }
 

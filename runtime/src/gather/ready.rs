@@ -38,6 +38,9 @@ pub(crate) struct ReadyQueue {
     shared: Arc<Shared>,
     nodes: Box<[Arc<Node>]>,
     wakers: Box<[Waker]>,
+    /// The first node of the part of a taken stack that the last [`drain`](Self::drain) did
+    /// not get to (those nodes are still `queued`, linked by `next`); the consumer's alone.
+    rest: Option<usize>,
 }
 
 impl ReadyQueue {
@@ -66,6 +69,7 @@ impl ReadyQueue {
             shared,
             nodes,
             wakers,
+            rest: None,
         }
     }
 
@@ -74,21 +78,35 @@ impl ReadyQueue {
         self.shared.parent.register(waker);
     }
 
-    /// The waker to poll child `index` with.
-    pub(crate) fn waker(&self, index: usize) -> &Waker {
-        &self.wakers[index]
-    }
-
-    /// Takes every child woken since the last call; calls `f` with each index.
-    pub(crate) fn drain(&self, mut f: impl FnMut(usize)) {
-        let mut current = self.shared.head.swap(ptr::null_mut(), Ordering::Acquire);
-        while !current.is_null() {
-            // SAFETY: a node on the stack is one of `self.nodes` (only our nodes are pushed
-            // onto our stack), which we keep alive.
-            let node = unsafe { &*current };
-            current = node.next.load(Ordering::Relaxed);
-            node.queued.store(false, Ordering::Release);
-            f(node.index);
+    /// Calls `f` with the index and waker of each child woken since the last call — first
+    /// those a previous call did not get to — until `f` returns false. Returns false if `f`
+    /// stopped it; the children it did not get to then stay queued for the next call, at no
+    /// cost (a poll that stops when its budget is spent must not pay for those it skips).
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(usize, &Waker) -> bool) -> bool {
+        let mut from_rest = self.rest.is_some();
+        let mut current = match self.rest.take() {
+            Some(index) => Arc::as_ptr(&self.nodes[index]) as *mut Node,
+            None => self.shared.head.swap(ptr::null_mut(), Ordering::Acquire),
+        };
+        loop {
+            while !current.is_null() {
+                // SAFETY: a node on the stack (or on the rest of one) is one of `self.nodes`
+                // (only our nodes are pushed onto our stack), which we keep alive.
+                let node = unsafe { &*current };
+                current = node.next.load(Ordering::Relaxed);
+                node.queued.store(false, Ordering::Release);
+                if !f(node.index, &self.wakers[node.index]) {
+                    // SAFETY: as above; `current` is still queued, so nobody rewrites its `next`.
+                    self.rest = (!current.is_null()).then(|| unsafe { (*current).index });
+                    return false;
+                }
+            }
+            if !from_rest {
+                return true;
+            }
+            // The rest is done: go on with what was woken since.
+            from_rest = false;
+            current = self.shared.head.swap(ptr::null_mut(), Ordering::Acquire);
         }
     }
 
