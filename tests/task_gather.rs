@@ -208,6 +208,30 @@ rt_test! {
         counters.assert_all_dropped_once();
     }
 
+    fn gather_of_finished_tasks_inside_a_task_costs_linear_polls(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let n = if cfg!(debug_assertions) { 20_000 } else { 100_000 };
+        let counters = Counters::new();
+        let sum = rt.block_on(async {
+            let counters = counters.clone();
+            create_task(async move {
+                let tasks: Vec<_> = (0..n).map(|i| create_task(async move { i })).collect();
+                // Let them all finish first: every handle is then ready at once, and awaiting
+                // each one takes a unit of the gathering task's cooperative budget.
+                support::yield_until("the tasks finished", || tasks.iter().all(|t| t.is_done()))
+                    .await;
+                let out = gather(tasks.into_iter().map(|t| counters.track(t))).await;
+                out.into_iter().map(Result::unwrap).sum::<usize>()
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(sum, n * (n - 1) / 2);
+        // The budget may make the gather come back many times, but a handle that made no
+        // progress must not be polled again and again: linear, not n * n / budget.
+        assert!(counters.polls() < 3 * n, "{} polls for {n} children", counters.polls());
+    }
+
     fn gather_polls_only_the_child_that_was_woken(flavor: Flavor) {
         let rt = flavor.runtime();
         let n = if cfg!(debug_assertions) { 10_000 } else { 100_000 };
