@@ -14,9 +14,21 @@
 //! assert_eq!(total, 385);
 //! ```
 //!
+//! Timers and I/O go through the io_uring ring of the thread that polls them:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! ringloop::run(async {
+//!     ringloop::sleep(Duration::from_millis(5)).await.unwrap();
+//!     let slow = ringloop::sleep(Duration::from_secs(60));
+//!     assert!(ringloop::timeout(Duration::from_millis(5), slow).await.is_err());
+//! });
+//! ```
+//!
 //! This crate re-exports the workspace's crates: `ringloop-runtime` (tasks, schedulers, the
-//! task API), `ringloop-io` (the io_uring driver) and `ringloop-sync` (synchronization
-//! primitives).
+//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`]) and
+//! `ringloop-sync` ([`sync`]).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -25,3 +37,18 @@ pub use ringloop_runtime::{
     yield_now, Builder, Gather, Handle, Runtime, Task, TaskBuilder, TaskError, TaskId, TaskInfo,
     TaskState, TryGather, YieldNow,
 };
+
+pub use ringloop_io::time::{sleep, sleep_until, timeout};
+pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
+
+/// Synchronization primitives (asyncio's `Lock`, `Event`, `Condition`, `Semaphore`,
+/// `BoundedSemaphore`, `Queue`, ...), usable from any runtime or none.
+pub mod sync {
+    pub use ringloop_sync::{
+        Acquire, AcquireOwned, Barrier, BarrierWait, BarrierWaitResult, BoundedSemaphore,
+        Condition, ConditionWait, ConditionWaitFor, Event, EventWait, Get, Join, LifoQueue, Lock,
+        LockAcquire, LockGuard, Mutex, MutexGuard, MutexLock, OwnedSemaphorePermit,
+        PriorityQueue, Put, Queue, QueueShutDown, ReleaseError, Semaphore, SemaphorePermit,
+        TaskDoneError, TryAcquireError, TryGetError, TryLockError, TryPutError,
+    };
+}
