@@ -2,7 +2,7 @@
 //! [`UnixListener`] and [`UnixStream`].
 //!
 //! Every operation that waits is an io_uring op (`ACCEPT`, `CONNECT`, `RECV`, `SEND`,
-//! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the op lifecycle of the driver (`driver/lifecycle.rs`):
+//! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the driver's op lifecycle (`driver/lifecycle.rs`):
 //! submitted on first poll to the polling thread's driver, completed on whatever thread polls
 //! it later, cancelled on its own ring when its future is dropped. Socket set-up (`socket`,
 //! `bind`, `listen`, options, addresses) is done with ordinary system calls, which never
@@ -18,7 +18,15 @@
 //! # Lifetimes, cancellation and closing
 //!
 //! * Op futures borrow their socket, so a socket is never dropped while one of its op futures
-//!   is alive.
+//!   is alive:
+//!
+//!   ```compile_fail
+//!   fn close_early(stream: ringloop_io::net::TcpStream) {
+//!       let read = stream.read(Vec::with_capacity(8));
+//!       drop(stream); // error[E0505]: cannot move out of `stream` because it is borrowed
+//!       drop(read);
+//!   }
+//!   ```
 //! * Dropping an op future in flight cancels the op (`ASYNC_CANCEL` on the ring it was
 //!   submitted to, from any thread). Its buffer, address storage and a handle on the socket's
 //!   descriptor stay with the driver until the cancellation completes, then are freed.
