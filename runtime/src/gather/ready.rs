@@ -152,7 +152,9 @@ impl Wake for Node {
 
 impl std::fmt::Debug for WakeFlags {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WakeFlags").field("len", &self.flags.len()).finish()
+        f.debug_struct("WakeFlags")
+            .field("len", &self.flags.len())
+            .finish()
     }
 }
 
