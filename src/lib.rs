@@ -47,8 +47,8 @@ pub mod sync {
     pub use ringloop_sync::{
         Acquire, AcquireOwned, Barrier, BarrierWait, BarrierWaitResult, BoundedSemaphore,
         Condition, ConditionWait, ConditionWaitFor, Event, EventWait, Get, Join, LifoQueue, Lock,
-        LockAcquire, LockGuard, Mutex, MutexGuard, MutexLock, OwnedSemaphorePermit,
-        PriorityQueue, Put, Queue, QueueShutDown, ReleaseError, Semaphore, SemaphorePermit,
-        TaskDoneError, TryAcquireError, TryGetError, TryLockError, TryPutError,
+        LockAcquire, LockGuard, Mutex, MutexGuard, MutexLock, OwnedSemaphorePermit, PriorityQueue,
+        Put, Queue, QueueShutDown, ReleaseError, Semaphore, SemaphorePermit, TaskDoneError,
+        TryAcquireError, TryGetError, TryLockError, TryPutError,
     };
 }
