@@ -21,11 +21,24 @@ fn zero_worker_threads_is_an_error_naming_the_setting() {
 
 #[test]
 fn worker_threads_on_a_single_threaded_runtime_is_an_error_naming_both() {
-    let message = invalid_input(Runtime::builder().single_threaded().worker_threads(2).build());
+    let message = invalid_input(
+        Runtime::builder()
+            .single_threaded()
+            .worker_threads(2)
+            .build(),
+    );
     assert!(message.contains("worker_threads"), "{message}");
-    assert!(message.contains("single-threaded") || message.contains("single_threaded"), "{message}");
+    assert!(
+        message.contains("single-threaded") || message.contains("single_threaded"),
+        "{message}"
+    );
     // In either order.
-    let message = invalid_input(Runtime::builder().worker_threads(2).single_threaded().build());
+    let message = invalid_input(
+        Runtime::builder()
+            .worker_threads(2)
+            .single_threaded()
+            .build(),
+    );
     assert!(message.contains("worker_threads"), "{message}");
 }
 
@@ -43,7 +56,10 @@ fn a_builder_can_be_reused_after_an_error() {
     assert!(builder.worker_threads(0).build().is_err());
     let rt = builder.worker_threads(1).build().unwrap();
     assert_eq!(rt.worker_threads(), 1);
-    assert_eq!(rt.block_on(async { create_task(async { 1 }).await.unwrap() }), 1);
+    assert_eq!(
+        rt.block_on(async { create_task(async { 1 }).await.unwrap() }),
+        1
+    );
 }
 
 #[test]
@@ -63,10 +79,16 @@ fn worker_threads_are_named_and_counted() {
                 std::thread::current().name().unwrap_or("").to_owned()
             })
         });
-        ringloop::gather(tasks).await.into_iter().map(Result::unwrap).collect()
+        ringloop::gather(tasks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect()
     });
     assert!(
-        names.iter().all(|n| n == "rt-builder-test-0" || n == "rt-builder-test-1"),
+        names
+            .iter()
+            .all(|n| n == "rt-builder-test-0" || n == "rt-builder-test-1"),
         "{names:?}"
     );
 }
@@ -75,5 +97,12 @@ fn worker_threads_are_named_and_counted() {
 fn default_runtime_has_one_worker_per_cpu() {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(Runtime::new().unwrap().worker_threads(), cpus);
-    assert_eq!(Runtime::builder().single_threaded().build().unwrap().worker_threads(), 0);
+    assert_eq!(
+        Runtime::builder()
+            .single_threaded()
+            .build()
+            .unwrap()
+            .worker_threads(),
+        0
+    );
 }

@@ -299,6 +299,7 @@ rt_test! {
         let rt = flavor.runtime();
         // A task spawned in one block_on and not awaited there is still alive in the next one
         // (on the single-threaded runtime it waits for it; on workers it may finish meanwhile).
+        #[allow(clippy::async_yields_async)] // the handle is the point: the next block_on awaits it
         let task = rt.block_on(async {
             create_task(async {
                 yield_now().await;

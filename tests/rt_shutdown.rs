@@ -33,7 +33,12 @@ struct SpawnOnDrop {
 impl SpawnOnDrop {
     fn new(handle: Handle, counters: Counters, depth: usize) -> SpawnOnDrop {
         let _guard = counters.guard();
-        SpawnOnDrop { handle, counters, depth, _guard }
+        SpawnOnDrop {
+            handle,
+            counters,
+            depth,
+            _guard,
+        }
     }
 }
 
@@ -93,7 +98,10 @@ fn run_cancels_leftover_tasks_before_returning() {
             handles.push(create_task(park_forever(counters.guard(), started.clone())));
         }
         for _ in 0..5 {
-            handles.push(create_local_task(park_forever(counters.guard(), started.clone())));
+            handles.push(create_local_task(park_forever(
+                counters.guard(),
+                started.clone(),
+            )));
         }
         // Tasks that spawn more tasks, and ones that never get a first poll.
         for _ in 0..10 {

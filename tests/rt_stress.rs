@@ -76,7 +76,10 @@ async fn pinger(rounds: usize, pings: Arc<AtomicUsize>, counters: Counters) -> u
     let mut n = 0;
     for round in 0..rounds {
         let (reply, answer) = oneshot::channel();
-        assert!(to_ponger.send(Ping { n, reply }).is_ok(), "the ponger is gone");
+        assert!(
+            to_ponger.send(Ping { n, reply }).is_ok(),
+            "the ponger is gone"
+        );
         let pong = answer.await.expect("the ponger answers");
         assert_eq!(pong.n, n + 1);
         n = pong.n + 1;
@@ -236,9 +239,8 @@ fn a_million_tasks_spawned_by_every_worker() {
     let sum: usize = rt.block_on(async {
         // The spawners run on the workers: the million tasks go to the workers' own queues and
         // are stolen from there.
-        let spawners = (0..spawners).map(|_| {
-            create_task(spawn_in_batches(n / spawners, 10_000, counters.clone()))
-        });
+        let spawners = (0..spawners)
+            .map(|_| create_task(spawn_in_batches(n / spawners, 10_000, counters.clone())));
         gather(spawners).await.into_iter().map(Result::unwrap).sum()
     });
     let per_spawner = n / spawners;

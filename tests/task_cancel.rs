@@ -6,7 +6,7 @@
 mod support;
 
 use ringloop::{create_local_task, create_task, yield_now, Task, TaskState};
-use std::future::{pending, Future};
+use std::future::pending;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
@@ -37,30 +37,26 @@ impl Probe {
 /// A task that, in its first poll, records its thread, says it is polling, spins until
 /// released, and then yields: the yield is the scheduling point where a cancellation
 /// requested meanwhile must take effect.
-fn spinner(probe: Arc<Probe>, guard: DropGuard) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _guard = guard;
-        *probe.poll_thread.lock().unwrap() = Some(thread::current().id());
-        probe.polling.store(true, Ordering::SeqCst);
-        assert!(
-            spin_until(|| probe.release.load(Ordering::SeqCst)),
-            "never released"
-        );
-        yield_now().await;
-        probe.past_cancel_point.store(true, Ordering::SeqCst);
-        pending::<()>().await;
-    }
+async fn spinner(probe: Arc<Probe>, guard: DropGuard) {
+    let _guard = guard;
+    *probe.poll_thread.lock().unwrap() = Some(thread::current().id());
+    probe.polling.store(true, Ordering::SeqCst);
+    assert!(
+        spin_until(|| probe.release.load(Ordering::SeqCst)),
+        "never released"
+    );
+    yield_now().await;
+    probe.past_cancel_point.store(true, Ordering::SeqCst);
+    pending::<()>().await;
 }
 
 /// A task that records its thread and waits forever.
-fn parked(probe: Arc<Probe>, guard: DropGuard) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _guard = guard;
-        *probe.poll_thread.lock().unwrap() = Some(thread::current().id());
-        probe.polling.store(true, Ordering::SeqCst);
-        pending::<()>().await;
-        probe.past_cancel_point.store(true, Ordering::SeqCst);
-    }
+async fn parked(probe: Arc<Probe>, guard: DropGuard) {
+    let _guard = guard;
+    *probe.poll_thread.lock().unwrap() = Some(thread::current().id());
+    probe.polling.store(true, Ordering::SeqCst);
+    pending::<()>().await;
+    probe.past_cancel_point.store(true, Ordering::SeqCst);
 }
 
 /// Cancels `task` while it is inside a poll on another thread than the caller's, then checks
@@ -325,9 +321,7 @@ rt_test! {
         let probe = Arc::new(Probe::default());
         rt.block_on(async {
             let (probe2, guard) = (probe.clone(), counters.guard());
-            let task = create_task(async move { create_local_task(parked(probe2, guard)) })
-                .await
-                .unwrap();
+            let task = support::local_task_on_a_worker(move || parked(probe2, guard)).await;
             yield_until("the local task is idle", || {
                 probe.polling.load(Ordering::SeqCst) && task.info().state == TaskState::Idle
             })
@@ -350,9 +344,7 @@ rt_test! {
         let probe = Arc::new(Probe::default());
         rt.block_on(async {
             let (probe2, guard) = (probe.clone(), counters.guard());
-            let task = create_task(async move { create_local_task(spinner(probe2, guard)) })
-                .await
-                .unwrap();
+            let task = support::local_task_on_a_worker(move || spinner(probe2, guard)).await;
             cancel_while_running(task, probe.clone(), counters.clone()).await;
         });
     }

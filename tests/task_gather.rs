@@ -20,11 +20,9 @@ async fn yields(n: usize) {
 }
 
 /// A child that fails with `Err(index)` after `after` yields.
-fn failing(index: usize, after: usize) -> impl Future<Output = Result<usize, usize>> {
-    async move {
-        yields(after).await;
-        Err(index)
-    }
+async fn failing(index: usize, after: usize) -> Result<usize, usize> {
+    yields(after).await;
+    Err(index)
 }
 
 rt_test! {

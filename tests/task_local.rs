@@ -57,20 +57,18 @@ fn one_thread(threads: &Mutex<Vec<ThreadId>>) -> ThreadId {
 
 /// A local task that yields `rounds` times, and waits once for a value sent from another
 /// OS thread, all while holding an `Rc`.
-fn wandering_local_task(rounds: usize) -> impl Future<Output = usize> + 'static {
-    async move {
-        let rc = Rc::new(RefCell::new(0));
-        let (tx, rx) = oneshot::channel::<usize>();
-        let sender = thread::spawn(move || tx.send(1).unwrap());
-        for _ in 0..rounds {
-            *rc.borrow_mut() += 1;
-            yield_now().await;
-        }
-        *rc.borrow_mut() += rx.await.unwrap();
-        sender.join().unwrap();
-        let total = *rc.borrow();
-        total
+async fn wandering_local_task(rounds: usize) -> usize {
+    let rc = Rc::new(RefCell::new(0));
+    let (tx, rx) = oneshot::channel::<usize>();
+    let sender = thread::spawn(move || tx.send(1).unwrap());
+    for _ in 0..rounds {
+        *rc.borrow_mut() += 1;
+        yield_now().await;
     }
+    *rc.borrow_mut() += rx.await.unwrap();
+    sender.join().unwrap();
+    let total = *rc.borrow();
+    total
 }
 
 rt_test! {
@@ -171,8 +169,8 @@ rt_test! {
         let (tx, rx) = oneshot::channel::<String>();
         let (value, task_thread) = rt.block_on(async {
             let recorded = threads.clone();
-            let task = create_task(async move {
-                create_local_task(OnThread::new(
+            let task = support::local_task_on_a_worker(move || {
+                OnThread::new(
                     async move {
                         let held = Rc::new(thread::current().id());
                         let text = rx.await.unwrap();
@@ -180,10 +178,9 @@ rt_test! {
                         (text.len(), *held)
                     },
                     recorded,
-                ))
+                )
             })
-            .await
-            .unwrap();
+            .await;
             yield_until("the local task waits", || task.info().state == TaskState::Idle).await;
             thread::spawn(move || tx.send("woken".to_owned()).unwrap()).join().unwrap();
             task.await.unwrap()
@@ -201,11 +198,9 @@ rt_test! {
         rt.block_on(async {
             for round in 0..20 {
                 let (tx, rx) = oneshot::channel::<usize>();
-                let task = create_task(async move {
-                    create_local_task(async move { rx.await.unwrap() + 1 })
-                })
-                .await
-                .unwrap();
+                let task =
+                    support::local_task_on_a_worker(move || async move { rx.await.unwrap() + 1 })
+                        .await;
                 yield_until("the local task waits", || task.info().state == TaskState::Idle).await;
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 thread::spawn(move || tx.send(round).unwrap()).join().unwrap();

@@ -108,13 +108,13 @@ rt_test! {
             assert!(!err.is_cancelled());
             assert_eq!(err.to_string(), "task panicked: boom 7");
             assert_eq!(format!("{err:?}"), r#"Panicked("boom 7")"#);
-            let payload = err.try_into_panic().ok().expect("a panic payload");
+            let payload = err.try_into_panic().expect("a panic payload");
             assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("boom 7"));
 
             let err = create_local_task(async { panic!("static message") }).await.unwrap_err();
             assert_eq!(err.to_string(), "task panicked: static message");
             // The payload can be re-raised as is.
-            let payload = err.try_into_panic().ok().unwrap();
+            let payload = err.try_into_panic().unwrap();
             let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 std::panic::resume_unwind(payload)
             }))

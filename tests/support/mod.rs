@@ -333,3 +333,18 @@ impl Drop for Occupied {
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Creates a local task where a `Send` task runs — on a worker of a multi-threaded runtime,
+/// on the block_on thread of a single-threaded one — and returns its handle. `make` builds
+/// the (possibly `!Send`) future there.
+pub(crate) async fn local_task_on_a_worker<F>(
+    make: impl FnOnce() -> F + Send + 'static,
+) -> ringloop::Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    #[allow(clippy::async_yields_async)] // the handle is the point
+    let spawner = ringloop::create_task(async move { ringloop::create_local_task(make()) });
+    spawner.await.expect("the spawner task failed")
+}
