@@ -389,3 +389,45 @@ fn single_threaded_block_on_from_another_thread_panics() {
     );
     assert_eq!(rt.block_on(async { 3 }), 3);
 }
+
+#[test]
+fn a_task_queued_behind_a_busy_one_is_stolen() {
+    let _watchdog = support::Watchdog::start("queued_behind_a_busy_task", support::WATCHDOG);
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    for _ in 0..100 {
+        // Spawned by a task that then never yields: it sits in that worker's queue, and only
+        // the other worker can run it.
+        let spawned = rt.block_on(async {
+            create_task(async {
+                let flag = Arc::new(AtomicBool::new(false));
+                let setter = flag.clone();
+                create_task(async move { setter.store(true, Ordering::SeqCst) }).detach();
+                support::spin_until(|| flag.load(Ordering::SeqCst))
+            })
+            .await
+            .unwrap()
+        });
+        assert!(spawned, "a task spawned behind a busy task never ran");
+        // Woken by a task that then never yields.
+        let woken = rt.block_on(async {
+            let flag = Arc::new(AtomicBool::new(false));
+            let (tx, rx) = oneshot::channel::<()>();
+            let setter = flag.clone();
+            let waiter = create_task(async move {
+                rx.await.unwrap();
+                setter.store(true, Ordering::SeqCst);
+            });
+            yield_until("the waiter waits", || {
+                waiter.info().state == ringloop::TaskState::Idle
+            })
+            .await;
+            create_task(async move {
+                tx.send(()).unwrap();
+                support::spin_until(|| flag.load(Ordering::SeqCst))
+            })
+            .await
+            .unwrap()
+        });
+        assert!(woken, "a task woken behind a busy task never ran");
+    }
+}

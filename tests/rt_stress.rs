@@ -200,6 +200,37 @@ rt_test! {
         counters.assert_all_dropped_once();
     }
 
+    fn wakes_from_outside_reach_sleeping_threads(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let rounds = scaled(5_000, 1_000);
+        // A thread outside the runtime answers each request after a varying delay, so the
+        // wake lands at every point of the runtime's way to sleep.
+        let (requests, inbox) = std::sync::mpsc::channel::<(Sender<usize>, usize)>();
+        let answerer = thread::spawn(move || {
+            for (tx, round) in inbox {
+                for _ in 0..round % 64 {
+                    std::hint::spin_loop();
+                }
+                if round % 7 == 0 {
+                    thread::yield_now();
+                }
+                tx.send(round).unwrap();
+            }
+        });
+        let sum = rt.block_on(async move {
+            let mut sum = 0;
+            for round in 0..rounds {
+                let (tx, rx) = oneshot::channel();
+                let task = create_task(async move { rx.await.unwrap() });
+                requests.send((tx, round)).unwrap();
+                sum += task.await.unwrap();
+            }
+            sum
+        });
+        answerer.join().unwrap();
+        assert_eq!(sum, rounds * (rounds - 1) / 2);
+    }
+
     fn handles_awaited_by_another_task_than_the_first_poller(flavor: Flavor) {
         let rt = flavor.runtime();
         let n = scaled(20_000, 2_000);

@@ -428,3 +428,37 @@ fn a_send_task_is_cancelled_on_the_spot_from_any_thread() {
     assert_cancelled(support::block_on_thread(task));
     counters.assert_all_dropped_once();
 }
+
+#[test]
+#[ignore = "bug: on a single-threaded runtime every task is scheduled as a local task \
+            (LocalShared::can_drop_here is true only on the driving thread), so cancelling an \
+            idle `Send` task (create_task / Runtime::spawn) from another thread only queues it; \
+            its future is dropped at the next block_on, or leaked if the runtime is dropped on \
+            another thread. The documented protocol drops an idle Send task on the spot from \
+            any thread."]
+fn a_send_task_of_a_single_threaded_runtime_is_cancelled_on_the_spot_from_any_thread() {
+    let _watchdog = support::Watchdog::start("single_threaded_cancel", support::WATCHDOG);
+    let rt = ringloop::Runtime::builder()
+        .single_threaded()
+        .build()
+        .unwrap();
+    let counters = Counters::recording_threads();
+    let probe = Arc::new(Probe::default());
+    let task = rt.spawn(parked(probe.clone(), counters.guard()));
+    rt.block_on(yield_until("the task is idle", || {
+        probe.polling.load(Ordering::SeqCst) && task.info().state == TaskState::Idle
+    }));
+    // Nobody drives the runtime now; another thread cancels the task.
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            assert!(task.cancel());
+            assert!(
+                task.is_cancelled(),
+                "the idle Send task was not cancelled on the spot"
+            );
+            assert_eq!(counters.drop_threads(), [thread::current().id()]);
+        });
+    });
+    assert_cancelled(support::block_on_thread(task));
+    counters.assert_all_dropped_once();
+}
