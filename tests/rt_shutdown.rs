@@ -362,6 +362,80 @@ rt_test! {
 }
 
 #[test]
+fn run_cancels_leftover_tasks_when_its_future_panics() {
+    let _watchdog = support::Watchdog::start("run_panics", support::WATCHDOG);
+    let counters = Counters::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let message = support::expect_panic(|| {
+        ringloop::run(async {
+            for _ in 0..20 {
+                create_task(park_forever(counters.guard(), started.clone())).detach();
+                create_local_task(park_forever(counters.guard(), started.clone())).detach();
+            }
+            yield_until("the tasks started", || started.load(Ordering::SeqCst) == 40).await;
+            panic!("the main future failed");
+        })
+    });
+    assert_eq!(message, "the main future failed");
+    counters.assert_all_dropped_once();
+}
+
+/// Panics when dropped (but not while unwinding).
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("PanicOnDrop dropped during shutdown");
+        }
+    }
+}
+
+#[test]
+fn a_future_that_panics_when_dropped_does_not_stop_the_shutdown() {
+    let _watchdog = support::Watchdog::start("panic_during_shutdown", support::WATCHDOG);
+    for flavor in [
+        support::Flavor::SingleThreaded,
+        support::Flavor::MultiThread { workers: 1 },
+        support::Flavor::MultiThread { workers: 2 },
+    ] {
+        let rt = flavor.runtime();
+        let counters = Counters::new();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (bombs, others) = rt.block_on(async {
+            let bombs: Vec<_> = (0..5)
+                .map(|_| {
+                    let (guard, started) = (counters.guard(), started.clone());
+                    create_task(async move {
+                        let _bomb = PanicOnDrop;
+                        park_forever(guard, started).await;
+                    })
+                })
+                .collect();
+            let others: Vec<_> = (0..20)
+                .map(|_| create_task(park_forever(counters.guard(), started.clone())))
+                .collect();
+            yield_until("all started", || started.load(Ordering::SeqCst) == 25).await;
+            (bombs, others)
+        });
+        drop(rt);
+        counters.assert_all_dropped_once();
+        for bomb in bombs {
+            let err = block_on_thread(bomb).unwrap_err();
+            assert!(err.is_panic(), "{flavor:?}: {err:?}");
+            assert!(
+                err.to_string()
+                    .contains("PanicOnDrop dropped during shutdown"),
+                "{err}"
+            );
+        }
+        for task in others {
+            assert_cancelled(block_on_thread(task));
+        }
+    }
+}
+
+#[test]
 fn multi_thread_block_on_cancels_its_local_tasks_when_it_returns() {
     let _watchdog = support::Watchdog::start("block_on_cancels_local_tasks", support::WATCHDOG);
     let rt = Runtime::builder().worker_threads(2).build().unwrap();
