@@ -58,7 +58,10 @@ assert_not_impl!(Task<Rc<u8>>: Send);
 assert_not_impl!(Task<Rc<u8>>: Sync);
 assert_not_impl!(Task<*const u8>: Send);
 
-// Introspection values and errors.
+// Introspection values and errors. (`TaskError` is not `Sync`: its panic payload is a
+// `Box<dyn Any + Send>`. So neither is `Result<T, TaskError>`, and a `TaskError` does not
+// convert into `Box<dyn Error + Send + Sync>` (`?` into anyhow-style errors). Not asserted
+// either way here: it is an open API question, not a property to lock in.)
 assert_impl!(TaskError: Send, Unpin, std::error::Error, std::fmt::Display, std::fmt::Debug);
 assert_impl!(TaskId: Send, Sync, Copy, Eq, Ord, std::hash::Hash, std::fmt::Display);
 assert_impl!(TaskInfo: Send, Sync, Clone, Eq, std::fmt::Debug);
