@@ -2,7 +2,7 @@
 //!
 //! # State
 //!
-//! One lock guards `State { parties, arrived, waiters }`.
+//! `parties` is fixed at creation. One lock guards `State { arrived, waiters }`.
 //!
 //! * `arrived`: tasks of the current round waiting at the barrier (`< parties`).
 //! * `waiters`: their [`WaitList`] slots, in arrival order.
@@ -59,11 +59,11 @@ use std::task::{Context, Poll};
 /// assert_eq!(leaders, 1);
 /// ```
 pub struct Barrier {
+    parties: usize,
     state: Mutex<State>,
 }
 
 struct State {
-    parties: usize,
     arrived: usize,
     waiters: WaitList<()>,
 }
@@ -77,8 +77,8 @@ impl Barrier {
     pub fn new(parties: usize) -> Self {
         assert!(parties > 0, "a Barrier needs at least one party");
         Barrier {
+            parties,
             state: Mutex::new(State {
-                parties,
                 arrived: 0,
                 waiters: WaitList::new(),
             }),
@@ -97,7 +97,7 @@ impl Barrier {
 
     /// The number of tasks each round needs.
     pub fn parties(&self) -> usize {
-        self.state.lock().parties
+        self.parties
     }
 
     /// The number of tasks waiting in the current round.
@@ -110,7 +110,7 @@ impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.lock();
         f.debug_struct("Barrier")
-            .field("parties", &state.parties)
+            .field("parties", &self.parties)
             .field("arrived", &state.arrived)
             .finish()
     }
@@ -152,7 +152,7 @@ impl Future for BarrierWait<'_> {
         let mut state = this.barrier.state.lock();
         match &this.phase {
             Phase::Init => {
-                if state.arrived + 1 == state.parties {
+                if state.arrived + 1 == this.barrier.parties {
                     state.arrived = 0;
                     state.waiters.notify_all((), &mut wakes);
                     this.phase = Phase::Done;

@@ -115,3 +115,30 @@ fn shutdown_races_with_a_waiting_getter_and_a_put() {
         }
     });
 }
+
+#[test]
+fn immediate_shutdown_races_with_task_done_and_releases_join() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        q.put_nowait(1).unwrap();
+        q.put_nowait(2).unwrap();
+        let worker = {
+            let q = q.clone();
+            thread::spawn(move || {
+                if q.get_nowait().is_ok() {
+                    q.task_done().unwrap();
+                }
+            })
+        };
+        let stopper = {
+            let q = q.clone();
+            thread::spawn(move || q.shutdown(true))
+        };
+        // Both items end up done or dropped, so join must return.
+        block_on(q.join());
+        worker.join().unwrap();
+        stopper.join().unwrap();
+        assert!(q.task_done().is_err());
+        assert_eq!(q.get_nowait(), Err(TryGetError::ShutDown));
+    });
+}

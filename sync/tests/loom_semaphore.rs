@@ -80,3 +80,24 @@ fn big_request_at_the_head_is_not_starved_and_nothing_leaks() {
         assert_eq!(sem.available_permits(), 2);
     });
 }
+
+#[test]
+fn cancelled_big_request_at_the_head_unblocks_the_queue() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let big = {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                let mut acquire = pin!(sem.acquire_many(2));
+                assert!(poll_once(acquire.as_mut()).is_pending());
+            })
+        };
+        let small = {
+            let sem = sem.clone();
+            thread::spawn(move || drop(block_on(sem.acquire())))
+        };
+        big.join().unwrap();
+        small.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
