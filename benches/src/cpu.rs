@@ -55,3 +55,41 @@ pub fn iterations_per_micro() -> f64 {
 pub fn burn_micros(micros: u64) -> u64 {
     spin((iterations_per_micro() * micros as f64) as u64)
 }
+
+/// How many CPUs' worth of spinning `threads` threads get right now: `threads` on an idle
+/// machine, less when other processes (or the hypervisor) take CPU time.
+///
+/// Times the same ~20 ms spin on one thread and then on `threads` threads at once, five
+/// times each, and compares the medians. Reported at the start and end of a run so a
+/// reader can tell whether the multi-threaded figures had the cores they assume.
+pub fn parallel_capacity(threads: usize) -> f64 {
+    let threads = threads.max(1);
+    let iterations = (iterations_per_micro() * 20_000.0) as u64;
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2].as_secs_f64()
+    };
+    let single = median(
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                spin(iterations);
+                start.elapsed()
+            })
+            .collect(),
+    );
+    let parallel = median(
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..threads {
+                        s.spawn(|| spin(iterations));
+                    }
+                });
+                start.elapsed()
+            })
+            .collect(),
+    );
+    (threads as f64 * single / parallel.max(1e-9)).min(threads as f64)
+}

@@ -38,7 +38,7 @@ mod workloads;
 
 pub use alloc::{measure_allocations, AllocDelta, CountingAlloc};
 pub use cli::{parse_args, Options, USAGE};
-pub use cpu::{burn_micros, calibrate, iterations_per_micro, spin};
+pub use cpu::{burn_micros, calibrate, iterations_per_micro, parallel_capacity, spin};
 pub use report::{output_dir, render_markdown, render_summary, write_report, Machine, ReportMeta};
 pub use runner::{
     run_suite, CellResult, Outcome, RunConfig, SampleEvent, Stats, WorkloadResult, MIN_REPETITIONS,

@@ -9,8 +9,8 @@ use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ringloop_bench::{
-    all_workloads, output_dir, parse_args, render_summary, run_suite, write_report, CountingAlloc,
-    Machine, Outcome, ReportMeta, RunConfig, SampleEvent, USAGE,
+    all_workloads, output_dir, parallel_capacity, parse_args, render_summary, run_suite,
+    write_report, CountingAlloc, Machine, Outcome, ReportMeta, RunConfig, SampleEvent, USAGE,
 };
 
 /// Counts allocations for the `idle_task_memory` workload; a plain forward otherwise.
@@ -73,9 +73,16 @@ fn main() -> ExitCode {
     );
 
     let start = Instant::now();
+    ringloop_bench::calibrate();
+    let capacity_before = parallel_capacity(config.workers);
+    eprintln!(
+        "parallel capacity at start: {capacity_before:.2} CPUs for {} spinning threads",
+        config.workers
+    );
     let mut progress = Progress::default();
     let results = run_suite(&workloads, &config, &mut |event| progress.sample(event));
     progress.finish();
+    let capacity_after = parallel_capacity(config.workers);
 
     let meta = ReportMeta {
         command: command_line(&args),
@@ -87,10 +94,16 @@ fn main() -> ExitCode {
         machine,
         started_unix,
         duration_secs: start.elapsed().as_secs_f64(),
+        parallel_capacity: (capacity_before, capacity_after),
         spin_iterations_per_micro: ringloop_bench::iterations_per_micro(),
         git_commit: git_commit(),
     };
     println!("\n{}", render_summary(&results, &meta));
+    println!(
+        "Parallel capacity for {} threads: {capacity_before:.2} CPUs at the start, \
+         {capacity_after:.2} at the end (a busy machine shows less).\n",
+        config.workers
+    );
 
     let dir = output_dir(options.out_dir.as_deref());
     match write_report(&results, &meta, &dir, options.json.as_deref()) {

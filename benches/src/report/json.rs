@@ -5,6 +5,7 @@
 //! ```text
 //! { "schema": 1, "generated_unix", "command", "mode", "repetitions", "budget_s", "workers",
 //!   "runtimes": { "<runtime>": { "worker_threads" } }, "machine": { ... },
+//!   "parallel_capacity": { "threads", "at_start", "at_end" },
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
 //!                    "iterations_per_sample", "repetitions",
@@ -75,6 +76,11 @@ pub(super) fn render(results: &[WorkloadResult], meta: &ReportMeta) -> String {
             "kernel": m.kernel,
             "memory_bytes": m.memory_bytes,
             "load_average_at_start": m.load_average,
+        },
+        "parallel_capacity": {
+            "threads": meta.workers,
+            "at_start": meta.parallel_capacity.0,
+            "at_end": meta.parallel_capacity.1,
         },
         "spin_iterations_per_us": meta.spin_iterations_per_micro,
         "git_commit": meta.git_commit,

@@ -14,7 +14,7 @@ pub struct Machine {
     pub kernel: String,
     /// Total memory in bytes (`MemTotal` of `/proc/meminfo`).
     pub memory_bytes: u64,
-    /// `/proc/loadavg` when the run started.
+    /// The 1, 5 and 15 minute load averages when the run started (`/proc/loadavg`).
     pub load_average: String,
 }
 
@@ -37,7 +37,11 @@ impl Machine {
             logical_cpus: thread::available_parallelism().map_or(1, |n| n.get()),
             kernel: read_trimmed("/proc/sys/kernel/osrelease"),
             memory_bytes,
-            load_average: read_trimmed("/proc/loadavg"),
+            load_average: read_trimmed("/proc/loadavg")
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 

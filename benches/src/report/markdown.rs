@@ -43,6 +43,9 @@ const SPEED_UPS: [(&str, RuntimeKind, RuntimeKind); 2] = [
 /// Workloads whose single/multi ratio is the multi-threaded speed-up.
 const PARALLEL_WORKLOADS: [&str; 2] = ["cpu_parallel", "imbalanced"];
 
+/// Below this fraction of `workers` CPUs of parallel capacity, the report warns.
+const CAPACITY_WARNING: f64 = 0.9;
+
 /// The speed-up ringloop's multi-threaded runtime should reach on `cpu_parallel`.
 const SPEED_UP_TARGET: f64 = 1.8;
 
@@ -153,6 +156,19 @@ fn header(meta: &ReportMeta) -> String {
             single.join(", ")
         );
     }
+    let (before, after) = meta.parallel_capacity;
+    let _ = writeln!(
+        out,
+        "- Parallel capacity (CPUs' worth that {w} spinning threads got): {before:.2} at the \
+         start, {after:.2} at the end.{warn}",
+        w = meta.workers,
+        warn = if before.min(after) < CAPACITY_WARNING * meta.workers as f64 {
+            " **The machine was busy: multi-threaded figures and speed-ups are not \
+             representative.**"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(
         out,
         "- CPU work calibrated at {:.0} spin iterations per microsecond.",

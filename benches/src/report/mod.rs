@@ -42,6 +42,8 @@ pub struct ReportMeta {
     pub started_unix: u64,
     /// How long the whole run took.
     pub duration_secs: f64,
+    /// [`crate::parallel_capacity`] of `workers` threads before and after the run.
+    pub parallel_capacity: (f64, f64),
     /// The calibrated spin rate used by the CPU workloads.
     pub spin_iterations_per_micro: f64,
     /// The commit of the workspace, if git could tell.
