@@ -13,14 +13,18 @@
 //! the guard is released first.
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::task::Waker;
 
-/// How many wakers are stored without allocating.
-const INLINE: usize = 8;
+/// How many wakers are stored without allocating (a `release` or `notify(n)` rarely wakes
+/// more; broadcasts spill to the heap).
+const INLINE: usize = 4;
 
 /// Wakers to wake once the lock protecting the waiter list has been released.
 pub(crate) struct WakeList {
-    inline: [Option<Waker>; INLINE],
+    /// `ManuallyDrop` only to skip the array's drop glue: `Drop` empties it first (if a
+    /// waker panics during that, the remaining ones leak, which is safe).
+    inline: ManuallyDrop<[Option<Waker>; INLINE]>,
     len: usize,
     spill: Vec<Waker>,
 }
@@ -29,7 +33,7 @@ impl WakeList {
     /// An empty list; does not allocate.
     pub(crate) const fn new() -> Self {
         WakeList {
-            inline: [const { None }; INLINE],
+            inline: ManuallyDrop::new([const { None }; INLINE]),
             len: 0,
             spill: Vec::new(),
         }
@@ -46,20 +50,30 @@ impl WakeList {
     }
 
     /// Wakes every stored waker, leaving the list empty. Call it with no lock held.
+    #[inline]
     pub(crate) fn wake_all(&mut self) {
+        // Most critical sections wake nobody: keep that path to two compares.
+        if self.len != 0 || !self.spill.is_empty() {
+            self.wake_all_slow();
+        }
+    }
+
+    #[cold]
+    fn wake_all_slow(&mut self) {
         for slot in &mut self.inline[..self.len] {
             if let Some(waker) = slot.take() {
                 waker.wake();
             }
         }
         self.len = 0;
-        for waker in self.spill.drain(..) {
+        for waker in std::mem::take(&mut self.spill) {
             waker.wake();
         }
     }
 }
 
 impl Drop for WakeList {
+    #[inline]
     fn drop(&mut self) {
         self.wake_all();
     }
