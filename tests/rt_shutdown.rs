@@ -253,12 +253,6 @@ rt_test! {
         assert_cancelled(block_on_thread(task));
     }
 
-    #[ignore = "bug: shutdown drops futures outside the runtime context, so `create_task` in a \
-                future's Drop panics ('must be called from inside a ringloop runtime') instead \
-                of spawning a task that is then cancelled: MultiThread::shutdown cancels the \
-                `Send` tasks on the dropping thread without entering the runtime, and \
-                SingleThread::shutdown only enters the local queue (context::enter_local). Local \
-                tasks on workers are fine (the worker's context is still entered)."]
     fn create_task_from_a_drop_during_shutdown(flavor: Flavor) {
         let rt = flavor.runtime();
         let (counters, local_counters) = (Counters::new(), Counters::new());

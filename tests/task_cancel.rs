@@ -430,12 +430,6 @@ fn a_send_task_is_cancelled_on_the_spot_from_any_thread() {
 }
 
 #[test]
-#[ignore = "bug: on a single-threaded runtime every task is scheduled as a local task \
-            (LocalShared::can_drop_here is true only on the driving thread), so cancelling an \
-            idle `Send` task (create_task / Runtime::spawn) from another thread only queues it; \
-            its future is dropped at the next block_on, or leaked if the runtime is dropped on \
-            another thread. The documented protocol drops an idle Send task on the spot from \
-            any thread."]
 fn a_send_task_of_a_single_threaded_runtime_is_cancelled_on_the_spot_from_any_thread() {
     let _watchdog = support::Watchdog::start("single_threaded_cancel", support::WATCHDOG);
     let rt = ringloop::Runtime::builder()

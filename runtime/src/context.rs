@@ -69,33 +69,33 @@ impl Drop for EnterGuard {
     }
 }
 
-/// Makes `local` this thread's local queue until the guard drops (restoring the previous
-/// one), without entering a runtime: for shutting a queue down on its owner thread.
-pub(crate) fn enter_local(local: Arc<LocalShared>) -> LocalGuard {
-    CONTEXT.with(|cx| {
-        let previous_ptr = cx.local_ptr.replace(Arc::as_ptr(&local));
-        let previous = cx.local.replace(Some(local));
-        LocalGuard {
-            previous,
-            previous_ptr,
-        }
+/// Makes `scheduler` and `local` this thread's context until the guard drops, restoring
+/// whatever was there (this thread may be inside another runtime): for shutting a runtime
+/// down, so that code in the futures it drops can still call `create_task` (the task is
+/// cancelled on arrival) and local queues recognise their owner.
+pub(crate) fn enter_for_shutdown(scheduler: Scheduler, local: Arc<LocalShared>) -> ShutdownGuard {
+    CONTEXT.with(|cx| ShutdownGuard {
+        previous_ptr: cx.local_ptr.replace(Arc::as_ptr(&local)),
+        previous_local: cx.local.replace(Some(local)),
+        previous_scheduler: cx.scheduler.replace(Some(scheduler)),
     })
 }
 
-/// Restores the previous local queue.
-pub(crate) struct LocalGuard {
-    previous: Option<Arc<LocalShared>>,
+/// Restores the context that [`enter_for_shutdown`] replaced.
+pub(crate) struct ShutdownGuard {
+    previous_scheduler: Option<Scheduler>,
+    previous_local: Option<Arc<LocalShared>>,
     previous_ptr: *const LocalShared,
 }
 
-impl Drop for LocalGuard {
+impl Drop for ShutdownGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let current = CONTEXT.with(|cx| {
+        let (scheduler, local) = (self.previous_scheduler.take(), self.previous_local.take());
+        let replaced = CONTEXT.with(|cx| {
             cx.local_ptr.set(self.previous_ptr);
-            cx.local.replace(previous)
+            (cx.scheduler.replace(scheduler), cx.local.replace(local))
         });
-        drop(current);
+        drop(replaced);
     }
 }
 

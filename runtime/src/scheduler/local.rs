@@ -164,6 +164,53 @@ impl LocalShared {
         }
     }
 
+    /// Cancels what may be cancelled on this thread, which is not the owner's: the `Send`
+    /// tasks have their futures dropped; local tasks, whose futures may not leave their
+    /// thread, are leaked (their owner list's references are never given up). The caller has
+    /// made sure the owner no longer drives this queue, and has entered it on this thread.
+    pub(crate) fn shutdown_from_another_thread(&self) {
+        debug_assert!(self.is_current());
+        self.remote.lock().closed = true;
+        let mut leaked = 0;
+        for task in self.owned.close_and_drain() {
+            if task.can_drop_here() {
+                // SAFETY: the task's scheduler says this thread may drop its future.
+                unsafe { task.shutdown() };
+            } else {
+                leaked += 1;
+            }
+        }
+        if leaked > 0 {
+            log::warn!(
+                "a single-threaded ringloop runtime was dropped on another thread than the one                  that drove it: {leaked} local task(s) leaked, not dropped, because their futures                  may not leave that thread"
+            );
+        }
+        let remote = std::mem::take(&mut self.remote.lock().queue);
+        // SAFETY: the owner no longer drives the queue and we entered it (see above);
+        // dropping runnables only releases references.
+        let local = unsafe { self.with_queue(std::mem::take) };
+        drop((remote, local));
+    }
+
+    /// Spawns a `Send` task of the single-threaded runtime: it runs on the owner thread like
+    /// every task of that runtime, but its future may be dropped (cancelled) from any thread.
+    pub(crate) fn spawn_send<F>(
+        self: &Arc<Self>,
+        future: F,
+        name: Option<Box<str>>,
+    ) -> crate::task::Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let scheduler = SendTasks(self.clone());
+        let (runnable, handle) = crate::task::spawn_on(future, scheduler, &self.owned, name);
+        if let Some(runnable) = runnable {
+            self.schedule(runnable);
+        }
+        handle
+    }
+
     /// Spawns a task owned by this queue (a local task, or any task of the single-threaded
     /// runtime).
     pub(crate) fn spawn<F>(
@@ -198,6 +245,24 @@ impl Schedule for Arc<LocalShared> {
 
     fn can_drop_here(&self) -> bool {
         self.is_current()
+    }
+}
+
+/// The scheduler handle of a `Send` task of the single-threaded runtime: queued on the
+/// owner thread like a local task, but its future may be dropped on any thread.
+pub(crate) struct SendTasks(Arc<LocalShared>);
+
+impl Schedule for SendTasks {
+    fn schedule(&self, task: Runnable) {
+        self.0.schedule(task);
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.0.release(task)
+    }
+
+    fn can_drop_here(&self) -> bool {
+        true
     }
 }
 

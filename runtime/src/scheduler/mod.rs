@@ -29,7 +29,7 @@ impl Scheduler {
     {
         match self {
             Scheduler::Multi(shared) => shared.spawn(future, name),
-            Scheduler::Single(local) => local.spawn(future, name),
+            Scheduler::Single(local) => local.spawn_send(future, name),
         }
     }
 

@@ -39,6 +39,7 @@ impl<F: Future + 'static, S: Schedule> VtableOf<F, S> {
         try_read_output: try_read_output::<F, S>,
         drop_join_handle: drop_join_handle::<F, S>,
         cancel: cancel::<F, S>,
+        can_drop_here: can_drop_here::<F, S>,
         shutdown: shutdown::<F, S>,
     };
 }
@@ -325,6 +326,13 @@ unsafe fn cancel<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) -> bool
             true
         }
     }
+}
+
+/// Vtable `can_drop_here`.
+unsafe fn can_drop_here<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) -> bool {
+    // SAFETY: the caller holds a reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    cell.scheduler.can_drop_here()
 }
 
 /// Vtable `shutdown`.

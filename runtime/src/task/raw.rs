@@ -54,6 +54,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// `Task::cancel`; returns false if the task had already completed.
     pub(crate) cancel: unsafe fn(NonNull<Header>) -> bool,
+    /// Whether the calling thread may drop the task's future (see `Schedule::can_drop_here`).
+    pub(crate) can_drop_here: unsafe fn(NonNull<Header>) -> bool,
     /// Runtime shutdown: cancel the task now. The caller gives up one reference (the owner
     /// list's, which it removed) and must be on a thread where the future may be dropped.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
@@ -142,6 +144,12 @@ impl RawTask {
             // SAFETY: the count reached zero: nobody else can reach the cell.
             unsafe { (self.header().vtable.dealloc)(self.0) }
         }
+    }
+
+    /// Whether the calling thread may drop this task's future.
+    pub(crate) fn can_drop_here(&self) -> bool {
+        // SAFETY: the caller holds a reference, so the cell is alive.
+        unsafe { (self.header().vtable.can_drop_here)(self.0) }
     }
 
     /// Cancels the task for runtime shutdown, consuming the reference this pointer stands for.

@@ -22,8 +22,10 @@ mod loom_idle;
 pub(crate) use idle::MAX_WORKERS;
 
 use super::local::LocalShared;
+use crate::context;
 use crate::loom::{AtomicBool, Mutex, Ordering};
 use crate::park::{driver_unparker, DriverParker, Unparker};
+use crate::scheduler::Scheduler;
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule, Task, TaskInfo};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
@@ -205,10 +207,16 @@ impl MultiThread {
                 log::error!("a ringloop worker thread panicked outside of any task");
             }
         }
+        // Drop the futures inside the runtime's context, so that a `create_task` in their
+        // `Drop` finds the (closed) runtime and its task is cancelled on arrival.
+        let local = LocalShared::new(None, 1);
+        let _enter =
+            context::enter_for_shutdown(Scheduler::Multi(self.shared.clone()), local.clone());
         for task in self.shared.owned.close_and_drain() {
             // SAFETY: the tasks in the shared list are `Send`: any thread may drop them.
             unsafe { task.shutdown() };
         }
+        local.shutdown();
         loop {
             match self.shared.injector.steal() {
                 Steal::Success(task) => drop(task),

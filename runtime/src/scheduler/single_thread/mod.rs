@@ -82,31 +82,41 @@ impl SingleThread {
         local::block_on(&self.local, &mut *io.parker, future)
     }
 
-    /// Cancels every task, then shuts the driver down. Must run on the owner thread (or
-    /// before any `block_on`); elsewhere the tasks' futures, which may be `!Send`, and the
-    /// driver are leaked rather than dropped on the wrong thread.
+    /// Cancels every task, then shuts the driver down. On the owner thread (or before any
+    /// `block_on`) every future is dropped. On another thread the `Send` tasks are cancelled,
+    /// but local tasks and the driver, which belong to the owner thread, are leaked rather
+    /// than dropped on the wrong thread.
     pub(crate) fn shutdown(&self) {
         let me = std::thread::current().id();
         let owner = *self.owner.lock();
-        if owner.is_some_and(|owner| owner != me) {
-            log::warn!(
-                "single-threaded ringloop runtime dropped on another thread than the one that \
-                 drove it: its tasks and its io_uring are leaked, not dropped, because they \
-                 belong to that thread"
-            );
-            std::mem::forget(self.io.lock().take());
-            return;
-        }
+        let on_owner = owner.is_none_or(|owner| owner == me);
         let io = self.io.lock().take();
         {
             let _io = io
                 .as_ref()
+                .filter(|_| on_owner)
                 .and_then(|io| io.driver.as_ref())
                 .map(|driver| driver.enter());
-            let _local = context::enter_local(self.local.clone());
-            self.local.shutdown();
+            let _enter = context::enter_for_shutdown(
+                Scheduler::Single(self.local.clone()),
+                self.local.clone(),
+            );
+            if on_owner {
+                self.local.shutdown();
+            } else {
+                self.local.shutdown_from_another_thread();
+            }
         }
-        drop(io);
+        if on_owner {
+            drop(io);
+        } else if io.is_some() {
+            log::warn!(
+                "a single-threaded ringloop runtime was dropped on another thread than the one \
+                 that drove it: its io_uring is leaked, not closed, because it belongs to that \
+                 thread"
+            );
+            std::mem::forget(io);
+        }
     }
 }
 
