@@ -8,7 +8,7 @@ use crate::runtimes::{RuntimeKind, DEFAULT_WORKERS};
 use crate::workloads::{Scale, Workload};
 
 /// Repetitions per workload in a full run.
-const FULL_REPETITIONS: usize = 15;
+const FULL_REPETITIONS: usize = 21;
 /// Repetitions per workload with `--quick`.
 const QUICK_REPETITIONS: usize = 5;
 /// The suite's time budget with `--quick`: CI wants the suite done in under a minute.
@@ -28,7 +28,7 @@ Arguments:
 
 Options:
       --quick          fewer repetitions (the whole suite in well under a minute)
-      --reps N         repetitions per workload (default 15, quick 5)
+      --reps N         repetitions per workload (default 21, quick 5)
       --json PATH      also write the JSON report to PATH
       --out DIR        write the report into DIR instead of <target>/ringloop-report
       --runtimes LIST  comma-separated subset of: ringloop-multi, ringloop-single,
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn defaults_and_flags() {
         let o = parse(&[]).unwrap();
-        assert_eq!((o.quick, o.repetitions(), o.workers), (false, 15, 2));
+        assert_eq!((o.quick, o.repetitions(), o.workers), (false, 21, 2));
         let o = parse(&["--quick", "--json", "x.json", "--reps", "3", "ping"]).unwrap();
         assert!(o.quick);
         assert_eq!(o.repetitions(), 3);
