@@ -130,6 +130,7 @@ fn finish<F: Future + 'static, S: Schedule>(
     set_stage(cell, Stage::Finished(outcome));
 
     let snapshot = cell.header.state.transition_to_complete(cancelled);
+    cell.header.callbacks.fire(&cell.header);
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here, on the task's own thread.
         drop_output(cell);

@@ -89,6 +89,28 @@ impl<T> Task<T> {
         TaskInfo::of(self.raw.header())
     }
 
+    /// Runs `callback` once the task completes (asyncio's `add_done_callback`), with a
+    /// snapshot of the task whose state says how it ended. If the task has already
+    /// completed, `callback` runs at once, on this thread; otherwise it runs on the thread
+    /// that completes the task, right after it does. A panicking callback is logged.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// ringloop::run(async {
+    ///     let (tx, rx) = mpsc::channel();
+    ///     let task = ringloop::TaskBuilder::new().name("worker").spawn(async { 7 });
+    ///     task.add_done_callback(move |info| tx.send(info.name.clone()).unwrap());
+    ///     assert_eq!(task.await.unwrap(), 7);
+    ///     assert_eq!(rx.recv().unwrap().as_deref(), Some("worker"));
+    /// });
+    /// ```
+    pub fn add_done_callback(&self, callback: impl FnOnce(&TaskInfo) + Send + 'static) {
+        let header = self.raw.header();
+        header.callbacks.add(header, Box::new(callback));
+    }
+
     /// Drops the handle on purpose: the task goes on running on its own.
     pub fn detach(self) {
         drop(self);

@@ -287,3 +287,32 @@ fn loom_join_waker_replaced_while_completing() {
         fx.finish();
     });
 }
+
+/// A done callback registered while another thread completes the task runs exactly once.
+#[test]
+fn loom_done_callback_races_completion() {
+    loom::model(|| {
+        let fx = Fixture::new();
+        let handle = fx.spawn();
+        Fixture::run_queued(&fx.queue);
+        let queue = fx.queue.clone();
+        let slot = fx.waker_slot.clone();
+        let completer = thread::spawn(move || {
+            Fixture::wake(&slot);
+            Fixture::run_queued(&queue);
+        });
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = calls.clone();
+        handle.add_done_callback(move |info| {
+            assert_eq!(info.state, super::TaskState::Complete);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        completer.join().unwrap();
+        Fixture::run_queued(&fx.queue);
+        Fixture::wake(&fx.waker_slot);
+        Fixture::run_queued(&fx.queue);
+        drop(loom::future::block_on(handle).expect("value"));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        fx.finish();
+    });
+}

@@ -37,6 +37,7 @@
 //! 7. **Shutdown**: the scheduler drains the owner list and cancels every task in it, each on
 //!    a thread where its future may be dropped.
 
+mod callbacks;
 mod error;
 mod harness;
 mod id;

@@ -5,7 +5,7 @@
 //! ```text
 //! Cell<F, S>  (#[repr(C)], one Box)
 //! +----------------------------+  <- NonNull<Header> points here
-//! | Header                     |  state word, vtable, id, owner-list slot, name
+//! | Header                     |  state word, vtable, id, owner-list slot, name, callbacks
 //! +----------------------------+
 //! | S  (scheduler handle)      |  where a wake queues the task; the owner list
 //! +----------------------------+
@@ -18,6 +18,7 @@
 //! The header is first so a `NonNull<Header>` is also a pointer to the whole cell; the vtable
 //! recovers the concrete `Cell<F, S>` for the operations that need `F` or `S`.
 
+use super::callbacks::Callbacks;
 use super::error::TaskError;
 use super::id::TaskId;
 use super::state::State;
@@ -37,6 +38,8 @@ pub(crate) struct Header {
     /// lock, so `Relaxed` suffices.
     pub(crate) list_slot: AtomicUsize,
     pub(crate) name: Option<Box<str>>,
+    /// `Task::add_done_callback`'s list, allocated on first use.
+    pub(crate) callbacks: Callbacks,
 }
 
 /// Operations that need the concrete future and scheduler types.
@@ -104,6 +107,7 @@ impl RawTask {
                 id,
                 list_slot: AtomicUsize::new(usize::MAX),
                 name,
+                callbacks: Callbacks::new(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
