@@ -87,6 +87,10 @@ impl Core {
         Ok(core)
     }
 
+    pub(crate) fn stats(&self) -> super::stats::DriverStats {
+        self.ring.stats()
+    }
+
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }

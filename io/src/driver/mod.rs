@@ -13,6 +13,7 @@ pub(crate) mod lifecycle;
 mod ring;
 mod setup_error;
 pub(crate) mod shared;
+mod stats;
 mod wake;
 
 use std::cell::RefCell;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use config::DriverConfig;
 pub use shared::Unparker;
+pub use stats::DriverStats;
 
 use self::core::Core;
 
@@ -132,6 +134,15 @@ impl Driver {
         };
         ready.run();
         Ok(())
+    }
+
+    /// What this driver has asked of the kernel so far.
+    ///
+    /// # Errors
+    ///
+    /// If called from inside the driver (a waker or `Drop` it runs).
+    pub fn stats(&self) -> io::Result<DriverStats> {
+        Ok(self.borrow()?.stats())
     }
 
     /// A handle that wakes this driver's thread from any thread.

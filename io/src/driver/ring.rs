@@ -16,6 +16,7 @@
 //!   [`CANCEL`] marks the driver's own `ASYNC_CANCEL` (and probe) entries, whose results are
 //!   ignored.
 
+use super::stats::DriverStats;
 use std::fmt;
 use std::io;
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub(crate) const CANCEL: u64 = INTERNAL | 2;
 /// An io_uring instance owned by one thread.
 pub(crate) struct Ring {
     uring: IoUring,
+    stats: DriverStats,
 }
 
 impl Ring {
@@ -57,7 +59,10 @@ impl Ring {
                  newer",
             ));
         }
-        let mut ring = Ring { uring };
+        let mut ring = Ring {
+            uring,
+            stats: DriverStats::default(),
+        };
         let probe = opcode::Nop::new().build().user_data(CANCEL);
         // SAFETY: a NOP refers to no memory; the ring is empty so the push cannot fail.
         let pushed = unsafe { ring.try_push(&probe) };
@@ -92,8 +97,12 @@ impl Ring {
     /// completions reaped first) are returned for the caller to drain and retry.
     pub(crate) fn submit(&mut self) -> io::Result<()> {
         loop {
+            self.stats.enters += 1;
             match self.uring.submit() {
-                Ok(_) => return Ok(()),
+                Ok(n) => {
+                    self.stats.sqes_submitted += n as u64;
+                    return Ok(());
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                 Err(e) => return Err(e),
             }
@@ -104,6 +113,7 @@ impl Ring {
     ///
     /// A timeout or a signal ends the wait early and is not an error.
     pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stats.enters += 1;
         let result = match timeout {
             None => self.uring.submit_and_wait(1),
             Some(timeout) => {
@@ -113,7 +123,10 @@ impl Ring {
             }
         };
         match result {
-            Ok(_) => Ok(()),
+            Ok(n) => {
+                self.stats.sqes_submitted += n as u64;
+                Ok(())
+            }
             Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR)) => Ok(()),
             Err(e) => Err(e),
         }
@@ -123,6 +136,7 @@ impl Ring {
     pub(crate) fn drain(&mut self, out: &mut Vec<(u64, Completion)>) -> io::Result<()> {
         loop {
             let mut cq = self.uring.completion();
+            self.stats.cqes_reaped += cq.len() as u64;
             for cqe in &mut cq {
                 out.push((
                     cqe.user_data(),
@@ -138,12 +152,20 @@ impl Ring {
             }
             // The CQ is empty now; an enter with GETEVENTS (which submit() adds while the
             // overflow flag is set) flushes the backlog into it.
+            self.stats.enters += 1;
             match self.uring.submit() {
                 Ok(_) => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EBUSY)) => {}
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl Ring {
+    /// What this ring has done so far.
+    pub(crate) fn stats(&self) -> DriverStats {
+        self.stats
     }
 }
 
