@@ -1,5 +1,6 @@
 //! [`Builder`]: how a [`Runtime`] is configured.
 
+use crate::debug::{DebugConfig, DEFAULT_SLOW_POLL};
 use crate::runtime::{Flavor, Runtime};
 use crate::scheduler::multi_thread::{MultiThread, MAX_WORKERS};
 use crate::scheduler::single_thread::SingleThread;
@@ -7,6 +8,7 @@ use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -29,6 +31,8 @@ pub struct Builder {
     thread_name: Arc<dyn Fn(usize) -> String + Send + Sync>,
     thread_stack_size: Option<usize>,
     ring_entries: Option<u32>,
+    debug: Option<bool>,
+    slow_poll_threshold: Duration,
 }
 
 impl Builder {
@@ -40,6 +44,8 @@ impl Builder {
             thread_name: Arc::new(|index| format!("ringloop-worker-{index}")),
             thread_stack_size: None,
             ring_entries: None,
+            debug: None,
+            slow_poll_threshold: DEFAULT_SLOW_POLL,
         }
     }
 
@@ -77,6 +83,21 @@ impl Builder {
         self
     }
 
+    /// Debug mode (asyncio's): every poll is timed, and one that holds its thread for
+    /// [`slow_poll_threshold`](Self::slow_poll_threshold) or more is logged (through `log`)
+    /// with the task's id, name and duration — which is how a blocking call in a task shows
+    /// up. Default: off, unless the environment variable `RINGLOOP_DEBUG` is `1`.
+    pub fn debug(&mut self, enabled: bool) -> &mut Self {
+        self.debug = Some(enabled);
+        self
+    }
+
+    /// How long one poll may run before debug mode reports it (default 100 ms).
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = threshold;
+        self
+    }
+
     fn driver_config(&self) -> io::Result<DriverConfig> {
         let mut config = DriverConfig::new();
         if let Some(entries) = self.ring_entries {
@@ -100,6 +121,7 @@ impl Builder {
     /// a seccomp filter, the locked-memory limit), an error that names the cause and the fix.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let driver_config = self.driver_config()?;
+        let debug = DebugConfig::new(self.debug, self.slow_poll_threshold);
         if self.single_threaded {
             if let Some(n) = self.worker_threads {
                 return Err(invalid(format!(
@@ -111,7 +133,7 @@ impl Builder {
             // belongs to its thread); this probe reports now if io_uring is unusable.
             drop(Driver::new(&driver_config)?);
             return Ok(Runtime::from_flavor(
-                Flavor::Single(SingleThread::new(driver_config.clone())),
+                Flavor::Single(SingleThread::new(driver_config.clone(), debug)),
                 driver_config,
             ));
         }
@@ -134,7 +156,13 @@ impl Builder {
             ));
         }
         let name = self.thread_name.clone();
-        let multi = MultiThread::start(workers, &*name, self.thread_stack_size, &driver_config)?;
+        let multi = MultiThread::start(
+            workers,
+            &*name,
+            self.thread_stack_size,
+            &driver_config,
+            debug,
+        )?;
         Ok(Runtime::from_flavor(Flavor::Multi(multi), driver_config))
     }
 }
@@ -156,6 +184,8 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("ring_entries", &self.ring_entries)
+            .field("debug", &self.debug)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
             .finish_non_exhaustive()
     }
 }

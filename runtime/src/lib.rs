@@ -28,8 +28,10 @@
 mod builder;
 mod context;
 mod coop;
+mod debug;
 mod gather;
 mod loom;
+mod metrics;
 mod park;
 mod runtime;
 mod scheduler;
@@ -39,6 +41,7 @@ mod yield_now;
 
 pub use builder::Builder;
 pub use gather::{gather, try_gather, Gather, TryGather};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{run, try_run, Handle, Runtime};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
 pub use task::{Task, TaskError, TaskId, TaskInfo, TaskState};

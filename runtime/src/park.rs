@@ -25,6 +25,11 @@ pub(crate) trait Park {
     /// (waking their tasks) and fires due timers. Called every scheduler tick.
     fn poll(&mut self) {}
 
+    /// The ring's counters, for metrics (`None` without a ring).
+    fn stats(&self) -> Option<ringloop_io::DriverStats> {
+        None
+    }
+
     /// A handle other threads use to wake this one.
     fn unparker(&self) -> Unparker;
 }
@@ -192,6 +197,10 @@ impl Park for DriverParker {
         if let Err(err) = self.driver.poll() {
             self.on_error(err, false);
         }
+    }
+
+    fn stats(&self) -> Option<ringloop_io::DriverStats> {
+        self.driver.stats().ok()
     }
 
     fn unparker(&self) -> Unparker {

@@ -2,8 +2,9 @@
 
 use crate::builder::Builder;
 use crate::context;
+use crate::metrics::RuntimeMetrics;
 use crate::park::{DriverParker, Park, ThreadParker};
-use crate::scheduler::local::{self, LocalShared};
+use crate::scheduler::local::{self, LocalShared, RunConfig};
 use crate::scheduler::multi_thread::MultiThread;
 use crate::scheduler::single_thread::SingleThread;
 use crate::scheduler::Scheduler;
@@ -102,7 +103,11 @@ impl Runtime {
                 let _enter =
                     context::enter(Scheduler::Multi(multi.shared().clone()), local.clone());
                 let _cancel_leftovers = ShutdownOnDrop(&local);
-                local::block_on(&local, &mut *parker, future)
+                let run = RunConfig {
+                    debug: multi.shared().debug,
+                    counters: None,
+                };
+                local::block_on(&local, &mut *parker, run, future)
             }
         }
     }
@@ -119,6 +124,16 @@ impl Runtime {
     /// A handle to this runtime.
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// A snapshot of the runtime's metrics: per worker, task polls, steals, injector pulls,
+    /// parks, and its ring's system calls, submissions and completions. Readable at any time,
+    /// from any thread, while the runtime runs.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        match &self.flavor {
+            Flavor::Multi(multi) => multi.shared().metrics(),
+            Flavor::Single(single) => single.metrics(),
+        }
     }
 
     /// The number of worker threads (0 for a single-threaded runtime).

@@ -15,7 +15,9 @@
 //! thread costs a thread-local read and a `push_back`, with no atomic operation.
 
 use crate::context;
+use crate::debug::DebugConfig;
 use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::metrics::Counters;
 use crate::park::{Park, Unparker};
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule};
 use std::cell::UnsafeCell;
@@ -274,6 +276,13 @@ impl fmt::Debug for LocalShared {
     }
 }
 
+/// How a `block_on` thread runs its tasks: with debug mode or not, and where it counts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunConfig<'a> {
+    pub(crate) debug: DebugConfig,
+    pub(crate) counters: Option<&'a Counters>,
+}
+
 /// The waker of a `block_on` future: sets a flag and unparks the blocked thread.
 struct BlockOnWake {
     woken: AtomicBool,
@@ -296,6 +305,7 @@ impl Wake for BlockOnWake {
 pub(crate) fn block_on<F: Future>(
     local: &LocalShared,
     park: &mut dyn Park,
+    run: RunConfig<'_>,
     future: F,
 ) -> F::Output {
     let wake = Arc::new(BlockOnWake {
@@ -316,14 +326,23 @@ pub(crate) fn block_on<F: Future>(
             let Some(task) = local.pop(ran == 0) else {
                 break;
             };
-            task.run();
+            if let Some(counters) = run.counters {
+                counters.poll();
+            }
+            run.debug.run(task);
             ran += 1;
         }
         if ran > 0 {
             // Submit the I/O this batch queued and reap what completed.
             park.poll();
         } else if !wake.woken.load(Ordering::Acquire) && local.is_idle() {
+            if let Some(counters) = run.counters {
+                counters.park();
+            }
             park.park(None);
+        }
+        if let (Some(counters), Some(stats)) = (run.counters, park.stats()) {
+            counters.ring(stats);
         }
     }
 }

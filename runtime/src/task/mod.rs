@@ -101,6 +101,29 @@ impl Runnable {
         this.raw.run();
     }
 
+    /// Runs the task and logs a warning if the poll took `threshold` or longer.
+    pub(crate) fn run_reporting_slow(self, threshold: std::time::Duration) {
+        let raw = self.raw;
+        // Keep the header alive past the poll, which may complete and free the task.
+        raw.header().state.ref_inc();
+        let start = std::time::Instant::now();
+        self.run();
+        let took = start.elapsed();
+        if took >= threshold {
+            let header = raw.header();
+            log::warn!(
+                "slow poll: task {} ({}) held its thread for {:?} in one poll (threshold {:?}); \
+                 a blocking call in a task stalls every task queued behind it: move it to a \
+                 blocking thread",
+                header.id,
+                header.name.as_deref().unwrap_or("unnamed"),
+                took,
+                threshold
+            );
+        }
+        raw.drop_reference();
+    }
+
     pub(crate) fn id(&self) -> TaskId {
         self.raw.id()
     }

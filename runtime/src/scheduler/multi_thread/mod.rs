@@ -23,7 +23,9 @@ pub(crate) use idle::MAX_WORKERS;
 
 use super::local::LocalShared;
 use crate::context;
+use crate::debug::DebugConfig;
 use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::metrics::{Counters, RuntimeMetrics};
 use crate::park::{driver_unparker, DriverParker, Unparker};
 use crate::scheduler::Scheduler;
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule, Task, TaskInfo};
@@ -51,12 +53,14 @@ pub(crate) struct Shared {
     pub(crate) owned: OwnedTasks,
     /// The local queues of threads blocked in `block_on`, so `all_tasks()` sees their tasks.
     block_on_locals: Mutex<Vec<Arc<LocalShared>>>,
+    pub(crate) debug: DebugConfig,
     shutdown: AtomicBool,
 }
 
 struct Remote {
     unparker: Unparker,
     local: Arc<LocalShared>,
+    counters: Counters,
 }
 
 /// The threads of a running multi-threaded scheduler.
@@ -77,6 +81,7 @@ impl MultiThread {
         thread_name: &dyn Fn(usize) -> String,
         stack_size: Option<usize>,
         driver_config: &DriverConfig,
+        debug: DebugConfig,
     ) -> io::Result<MultiThread> {
         let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<Unparker>)>();
         let mut go_txs = Vec::with_capacity(workers);
@@ -165,6 +170,7 @@ impl MultiThread {
                 Remote {
                     local: LocalShared::new(Some(unparker.clone()), 1),
                     unparker,
+                    counters: Counters::default(),
                 }
             })
             .collect();
@@ -175,6 +181,7 @@ impl MultiThread {
             idle: Idle::new(workers),
             owned: OwnedTasks::new(workers * 16),
             block_on_locals: Mutex::new(Vec::new()),
+            debug,
             shutdown: AtomicBool::new(false),
         });
         for go in go_txs {
@@ -290,6 +297,17 @@ impl Shared {
             shared: self.clone(),
             local: local.clone(),
         }
+    }
+
+    /// A snapshot of every worker's counters.
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            workers: self.remotes.iter().map(|r| r.counters.snapshot()).collect(),
+        }
+    }
+
+    fn counters(&self, worker: usize) -> &Counters {
+        &self.remotes[worker].counters
     }
 
     pub(crate) fn num_workers(&self) -> usize {

@@ -115,7 +115,7 @@ impl Core {
             0 => {
                 // Submit the I/O queued by the last ticks and reap completions: their wakers
                 // queue tasks here (or on their owners).
-                self.parker.borrow_mut().poll();
+                self.poll_driver();
                 if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
                     return Some(task);
                 }
@@ -136,7 +136,10 @@ impl Core {
     fn pop_injector(&self) -> Option<Runnable> {
         loop {
             match self.shared.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(task) => return Some(task),
+                Steal::Success(task) => {
+                    self.counters().injector_pull();
+                    return Some(task);
+                }
                 Steal::Empty => return None,
                 Steal::Retry => continue,
             }
@@ -172,13 +175,19 @@ impl Core {
                     continue;
                 }
                 match stealers[victim].steal_batch_and_pop(&self.deque) {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        self.counters().steal();
+                        return Some(task);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
             }
             match self.shared.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(task) => return Some(task),
+                Steal::Success(task) => {
+                    self.counters().injector_pull();
+                    return Some(task);
+                }
                 Steal::Retry => retry = true,
                 Steal::Empty => {}
             }
@@ -194,7 +203,21 @@ impl Core {
             // be more; let another worker look.
             self.shared.notify_parked();
         }
-        task.run();
+        self.counters().poll();
+        self.shared.debug.run(task);
+    }
+
+    fn counters(&self) -> &crate::metrics::Counters {
+        self.shared.counters(self.index)
+    }
+
+    /// Flushes the ring and records its counters.
+    fn poll_driver(&self) {
+        let mut parker = self.parker.borrow_mut();
+        parker.poll();
+        if let Some(stats) = parker.stats() {
+            self.counters().ring(stats);
+        }
     }
 
     /// Sleeps until woken for work (or shutdown).
@@ -209,6 +232,7 @@ impl Core {
         if last_searcher && self.shared.has_stealable_work() {
             self.shared.notify_parked();
         }
+        self.counters().park();
         loop {
             self.parker.borrow_mut().park(None);
             if self.shared.is_shutdown() {
@@ -250,7 +274,7 @@ pub(super) fn run(core: Core) {
         }
         // Out of local work: flush I/O (its completions may queue tasks here) before
         // looking elsewhere.
-        core.parker.borrow_mut().poll();
+        core.poll_driver();
         if let Some(task) = core.next_task().or_else(|| core.steal_work()) {
             core.run_task(task);
         } else {

@@ -8,9 +8,11 @@
 //! (through a [`Handle`](crate::Handle)) and wakes from other threads go through the
 //! mutex-protected remote queue and unpark the driving thread.
 
-use super::local::{self, LocalShared};
+use super::local::{self, LocalShared, RunConfig};
 use super::Scheduler;
 use crate::context;
+use crate::debug::DebugConfig;
+use crate::metrics::{Counters, RuntimeMetrics};
 use crate::park::Park;
 use crate::runtime::thread_parker;
 use parking_lot::Mutex;
@@ -28,6 +30,8 @@ pub(crate) struct SingleThread {
     /// The thread that drives this runtime, fixed by the first `block_on`.
     owner: Mutex<Option<ThreadId>>,
     driver_config: DriverConfig,
+    debug: DebugConfig,
+    counters: Counters,
 }
 
 /// The owner thread's driver and parker.
@@ -42,12 +46,20 @@ struct OwnerThreadOnly {
 unsafe impl Send for OwnerThreadOnly {}
 
 impl SingleThread {
-    pub(crate) fn new(driver_config: DriverConfig) -> SingleThread {
+    pub(crate) fn new(driver_config: DriverConfig, debug: DebugConfig) -> SingleThread {
         SingleThread {
             local: LocalShared::new(None, 1),
             io: Mutex::new(None),
             owner: Mutex::new(None),
             driver_config,
+            debug,
+            counters: Counters::default(),
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            workers: vec![self.counters.snapshot()],
         }
     }
 
@@ -79,7 +91,11 @@ impl SingleThread {
             OwnerThreadOnly { driver, parker }
         });
         let _io = io.driver.as_ref().map(|driver| driver.enter());
-        local::block_on(&self.local, &mut *io.parker, future)
+        let run = RunConfig {
+            debug: self.debug,
+            counters: Some(&self.counters),
+        };
+        local::block_on(&self.local, &mut *io.parker, run, future)
     }
 
     /// Cancels every task, then shuts the driver down. On the owner thread (or before any

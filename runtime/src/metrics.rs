@@ -1,0 +1,104 @@
+//! Runtime metrics: per-thread counters of what the scheduler and the ring did, readable
+//! while the runtime runs ([`Runtime::metrics`](crate::Runtime::metrics)).
+//!
+//! Each counter has one writer, the thread it describes, which adds with a relaxed load and
+//! store (no locked instruction on the hot path); readers see a recent value.
+
+use crate::loom::{AtomicU64, Ordering};
+use ringloop_io::DriverStats;
+
+/// The counters of one thread that runs tasks.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    polls: AtomicU64,
+    steals: AtomicU64,
+    injector_pulls: AtomicU64,
+    parks: AtomicU64,
+    ring_enters: AtomicU64,
+    ring_submissions: AtomicU64,
+    ring_completions: AtomicU64,
+}
+
+/// Adds `n` to a counter that only the calling thread writes.
+fn add(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub(crate) fn poll(&self) {
+        add(&self.polls, 1);
+    }
+    pub(crate) fn steal(&self) {
+        add(&self.steals, 1);
+    }
+    pub(crate) fn injector_pull(&self) {
+        add(&self.injector_pulls, 1);
+    }
+    pub(crate) fn park(&self) {
+        add(&self.parks, 1);
+    }
+
+    /// Records the ring's totals (they are cumulative already).
+    pub(crate) fn ring(&self, stats: DriverStats) {
+        self.ring_enters.store(stats.enters, Ordering::Relaxed);
+        self.ring_submissions
+            .store(stats.sqes_submitted, Ordering::Relaxed);
+        self.ring_completions
+            .store(stats.cqes_reaped, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> WorkerMetrics {
+        WorkerMetrics {
+            polls: self.polls.load(Ordering::Relaxed),
+            steals: self.steals.load(Ordering::Relaxed),
+            injector_pulls: self.injector_pulls.load(Ordering::Relaxed),
+            parks: self.parks.load(Ordering::Relaxed),
+            ring_enters: self.ring_enters.load(Ordering::Relaxed),
+            ring_submissions: self.ring_submissions.load(Ordering::Relaxed),
+            ring_completions: self.ring_completions.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What one worker (or the single-threaded runtime's thread) has done so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// Task polls (including polls that only dropped a cancelled task's future).
+    pub polls: u64,
+    /// Successful steals from another worker's queue (each takes a batch).
+    pub steals: u64,
+    /// Successful takes from the global injector (each takes a batch).
+    pub injector_pulls: u64,
+    /// Times the thread went to sleep for lack of work.
+    pub parks: u64,
+    /// `io_uring_enter` system calls of its ring.
+    pub ring_enters: u64,
+    /// Submission queue entries its ring submitted.
+    pub ring_submissions: u64,
+    /// Completions its ring reaped.
+    pub ring_completions: u64,
+}
+
+/// A snapshot of a runtime's metrics.
+///
+/// # Examples
+/// ```
+/// let rt = ringloop::Runtime::builder().worker_threads(2).build()?;
+/// rt.block_on(async {
+///     for i in 0..100 {
+///         ringloop::create_task(async move { i }).await.unwrap();
+///     }
+/// });
+/// let metrics = rt.metrics();
+/// assert_eq!(metrics.workers.len(), 2);
+/// assert!(metrics.workers.iter().map(|w| w.polls).sum::<u64>() >= 100);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeMetrics {
+    /// One entry per worker thread; for a single-threaded runtime, one entry for the thread
+    /// that drives it.
+    pub workers: Vec<WorkerMetrics>,
+}
