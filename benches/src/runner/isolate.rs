@@ -48,7 +48,7 @@ pub(super) fn run_sample(
     let panics_before = panic_log::count();
     let workload = workload.clone();
     let spawned = thread::Builder::new()
-        .name(format!("bench-{kind}"))
+        .name(format!("{}{kind}", panic_log::SAMPLE_THREAD_PREFIX))
         .spawn(move || sample_thread(&*workload, kind, workers, &tx));
     if let Err(e) = spawned {
         return Run {

@@ -233,3 +233,72 @@ fn run_workload(
         cells,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtimes::AnyRuntime;
+    use crate::workloads::Phase;
+
+    /// Measures 1.0 on tokio-current, panics on tokio-multi, hangs on monoio.
+    #[derive(Debug)]
+    struct Misbehaving;
+
+    impl Workload for Misbehaving {
+        fn name(&self) -> &'static str {
+            "misbehaving"
+        }
+
+        fn description(&self) -> String {
+            "fails in two ways".to_owned()
+        }
+
+        fn run(&self, _rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
+            // Sample threads are named after their runtime (see `isolate.rs`).
+            match std::thread::current().name() {
+                Some("bench-tokio-multi") => panic!("deliberate"),
+                Some("bench-monoio") => loop {
+                    std::thread::park();
+                },
+                _ => Ok(Sample::new(1.0)),
+            }
+        }
+    }
+
+    #[test]
+    fn failures_are_contained_to_their_cell() {
+        let config = RunConfig {
+            repetitions: 3,
+            runtimes: vec![
+                RuntimeKind::TokioMulti,
+                RuntimeKind::TokioCurrent,
+                RuntimeKind::Monoio,
+            ],
+            workers: 2,
+            timeout: Duration::from_millis(300),
+            budget: None,
+        };
+        let workloads: Vec<Arc<dyn Workload>> = vec![Arc::new(Misbehaving)];
+        let mut events = 0;
+        let results = run_suite(&workloads, &config, &mut |_| events += 1);
+        let result = &results[0];
+        assert_eq!(result.repetitions, 3);
+        let current = result.cell(RuntimeKind::TokioCurrent).unwrap();
+        assert_eq!(current.outcome, Outcome::Measured);
+        assert_eq!(current.samples, [1.0, 1.0, 1.0]);
+        let Outcome::Failed(panic) = &result.cell(RuntimeKind::TokioMulti).unwrap().outcome else {
+            panic!("the panicking cell should have failed");
+        };
+        assert!(panic.contains("deliberate"), "{panic}");
+        let Outcome::Failed(hang) = &result.cell(RuntimeKind::Monoio).unwrap().outcome else {
+            panic!("the hanging cell should have failed");
+        };
+        assert!(hang.contains("timed out"), "{hang}");
+        // Each failed cell is tried once, the measured one every repetition.
+        assert_eq!(events, 3 + 1 + 1);
+        assert_eq!(
+            result.ratio(RuntimeKind::TokioMulti, RuntimeKind::TokioCurrent),
+            None
+        );
+    }
+}

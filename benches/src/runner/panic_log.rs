@@ -2,15 +2,20 @@
 //!
 //! A runtime under test may panic on one of its own worker threads and then hang; the
 //! runner polls [`since`] while it waits, so it can give up early and say why, and puts
-//! the message (with thread and location) into the report. Panics on the main thread are
-//! the suite's own bugs and go to the default hook; the others stay quiet here, since
-//! the report lists them and an unfinished runtime would flood the progress output.
+//! the message (with thread and location) into the report. Panics on the sample threads
+//! (named `bench-*`, see `isolate.rs`) stay quiet, since the report lists them and an
+//! unfinished runtime would otherwise flood the progress output with one per sample;
+//! every other thread (the main thread, a runtime's workers, test threads) also gets the
+//! default hook's message.
 
 use std::panic::{self, PanicHookInfo};
 use std::sync::Once;
 use std::thread;
 
 use parking_lot::Mutex;
+
+/// Sample threads' names start with this.
+pub(super) const SAMPLE_THREAD_PREFIX: &str = "bench-";
 
 /// Recorded panic messages, oldest first (only the count and the latest are read).
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -21,7 +26,10 @@ pub(super) fn install() {
     INSTALL.call_once(|| {
         let default_hook = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if thread::current().name() == Some("main") {
+            let on_sample_thread = thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with(SAMPLE_THREAD_PREFIX));
+            if !on_sample_thread {
                 default_hook(info);
             }
             LOG.lock().push(describe(info));
