@@ -72,10 +72,14 @@ fn a_blocking_poll_is_reported_in_debug_mode_only() {
             let name = format!("blocker-{flavor}-{debug}");
             let fast = format!("fast-{flavor}-{debug}");
             rt.block_on(async {
-                let blocker = ringloop::TaskBuilder::new().name(name.clone()).spawn(async {
-                    std::thread::sleep(Duration::from_millis(60));
-                });
-                let quick = ringloop::TaskBuilder::new().name(fast.clone()).spawn(async {});
+                let blocker = ringloop::TaskBuilder::new()
+                    .name(name.clone())
+                    .spawn(async {
+                        std::thread::sleep(Duration::from_millis(60));
+                    });
+                let quick = ringloop::TaskBuilder::new()
+                    .name(fast.clone())
+                    .spawn(async {});
                 blocker.await.unwrap();
                 quick.await.unwrap();
             });
@@ -85,9 +89,15 @@ fn a_blocking_poll_is_reported_in_debug_mode_only() {
                 assert!(lines[0].starts_with("WARN"), "{lines:?}");
                 assert!(lines[0].contains("Task-"), "names the id: {lines:?}");
             } else {
-                assert!(lines.is_empty(), "{flavor}: reported without debug mode: {lines:?}");
+                assert!(
+                    lines.is_empty(),
+                    "{flavor}: reported without debug mode: {lines:?}"
+                );
             }
-            assert!(slow_poll_lines(&fast).is_empty(), "a fast poll was reported");
+            assert!(
+                slow_poll_lines(&fast).is_empty(),
+                "a fast poll was reported"
+            );
         }
     }
 }
