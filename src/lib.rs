@@ -34,8 +34,8 @@
 
 pub use ringloop_runtime::{
     all_tasks, create_local_task, create_task, current_task, gather, run, try_gather, try_run,
-    yield_now, Builder, Gather, Handle, Runtime, Task, TaskBuilder, TaskError, TaskId, TaskInfo,
-    TaskState, TryGather, YieldNow,
+    yield_now, Builder, Gather, Handle, PanicPayload, Runtime, Task, TaskBuilder, TaskError,
+    TaskId, TaskInfo, TaskState, TryGather, YieldNow,
 };
 
 pub use ringloop_io::time::{sleep, sleep_until, timeout};

@@ -58,15 +58,16 @@ assert_not_impl!(Task<Rc<u8>>: Send);
 assert_not_impl!(Task<Rc<u8>>: Sync);
 assert_not_impl!(Task<*const u8>: Send);
 
-// Introspection values and errors. (`TaskError` is not `Sync`: its panic payload is a
-// `Box<dyn Any + Send>`. So neither is `Result<T, TaskError>`, and a `TaskError` does not
-// convert into `Box<dyn Error + Send + Sync>` (`?` into anyhow-style errors). Not asserted
-// either way here: it is an open API question, not a property to lock in.)
-assert_impl!(TaskError: Send, Unpin, std::error::Error, std::fmt::Display, std::fmt::Debug);
+// Introspection values and errors. `TaskError` is `Sync` (its panic payload is wrapped in a
+// `PanicPayload` that only gives it out by value), so `?` converts it into
+// `Box<dyn Error + Send + Sync>`.
+assert_impl!(TaskError: Send, Sync, Unpin, std::error::Error, std::fmt::Display, std::fmt::Debug);
+assert_impl!(ringloop::PanicPayload: Send, Sync, std::fmt::Debug);
+assert_impl!(Box<dyn std::error::Error + Send + Sync>: From<TaskError>);
 assert_impl!(TaskId: Send, Sync, Copy, Eq, Ord, std::hash::Hash, std::fmt::Display);
 assert_impl!(TaskInfo: Send, Sync, Clone, Eq, std::fmt::Debug);
 assert_impl!(TaskState: Send, Sync, Copy, Eq, std::hash::Hash, std::fmt::Debug);
-assert_impl!(Result<u8, TaskError>: Send);
+assert_impl!(Result<u8, TaskError>: Send, Sync);
 
 // yield_now's future.
 assert_impl!(YieldNow: Send, Sync, Unpin, Future, std::fmt::Debug);

@@ -44,7 +44,7 @@ pub use gather::{gather, try_gather, Gather, TryGather};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{run, try_run, Handle, Runtime};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
-pub use task::{Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use task::{PanicPayload, Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use yield_now::{yield_now, YieldNow};
 
 /// Items the exported macros expand to. Not part of the public API.

@@ -19,8 +19,41 @@ pub enum TaskError {
     /// The task was cancelled ([`Task::cancel`](crate::Task::cancel), or the runtime shut
     /// down) before it finished; its future was dropped.
     Cancelled,
-    /// The task's future panicked; this is the panic's payload.
-    Panicked(Box<dyn Any + Send + 'static>),
+    /// The task's future panicked; this holds the panic's payload.
+    Panicked(PanicPayload),
+}
+
+/// The payload of a task's panic. Unlike a bare `Box<dyn Any + Send>` it is `Sync` (so
+/// `TaskError` converts into `Box<dyn Error + Send + Sync>`): it only gives the payload out
+/// by value, and its message as a `&str`.
+pub struct PanicPayload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: a shared `&PanicPayload` only allows `message()`, which reads the payload's type id
+// (not its data) and hands out a `&str` only when the payload *is* a `&'static str` or a
+// `String`, both `Sync`. Everything else takes the payload by value.
+unsafe impl Sync for PanicPayload {}
+
+impl PanicPayload {
+    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> PanicPayload {
+        PanicPayload(payload)
+    }
+
+    /// The panic's message, if it was a string (as `panic!("...")` makes); a placeholder
+    /// otherwise.
+    pub fn message(&self) -> &str {
+        panic_message(self.0.as_ref())
+    }
+
+    /// The payload itself, to re-raise it with [`std::panic::resume_unwind`].
+    pub fn into_inner(self) -> Box<dyn Any + Send + 'static> {
+        self.0
+    }
+}
+
+impl fmt::Debug for PanicPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.message(), f)
+    }
 }
 
 impl TaskError {
@@ -38,7 +71,7 @@ impl TaskError {
     /// task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, TaskError> {
         match self {
-            TaskError::Panicked(payload) => Ok(payload),
+            TaskError::Panicked(payload) => Ok(payload.into_inner()),
             other => Err(other),
         }
     }
@@ -59,9 +92,7 @@ impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("task was cancelled"),
-            TaskError::Panicked(payload) => {
-                write!(f, "task panicked: {}", panic_message(payload.as_ref()))
-            }
+            TaskError::Panicked(payload) => write!(f, "task panicked: {}", payload.message()),
         }
     }
 }
@@ -70,10 +101,7 @@ impl fmt::Debug for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskError::Cancelled => f.write_str("Cancelled"),
-            TaskError::Panicked(payload) => f
-                .debug_tuple("Panicked")
-                .field(&panic_message(payload.as_ref()))
-                .finish(),
+            TaskError::Panicked(payload) => f.debug_tuple("Panicked").field(payload).finish(),
         }
     }
 }

@@ -16,12 +16,11 @@
 //!            Consumed ──► freed when the last reference goes
 //! ```
 
-use super::error::TaskError;
+use super::error::{panic_message, PanicPayload, TaskError};
 use super::raw::{Cell, Header, Stage, Vtable};
 use super::state::{Snapshot, ToCancelled, ToIdle, ToNotified, ToRunning};
 use super::{waker, Runnable, Schedule};
 use crate::context;
-use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -90,7 +89,11 @@ unsafe fn run<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
     };
     match polled {
         Ok(Poll::Ready(output)) => finish(cell, Ok(output), 1),
-        Err(payload) => finish(cell, Err(TaskError::Panicked(payload)), 1),
+        Err(payload) => finish(
+            cell,
+            Err(TaskError::Panicked(PanicPayload::new(payload))),
+            1,
+        ),
         Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
             ToIdle::Idle => {}
             // SAFETY: that was the last reference.
@@ -120,9 +123,13 @@ fn finish<F: Future + 'static, S: Schedule>(
     // unless the task already has one.
     let outcome = match catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed))) {
         Ok(()) => outcome,
-        Err(payload) if cancelled => Err(TaskError::Panicked(payload)),
+        Err(payload) if cancelled => Err(TaskError::Panicked(PanicPayload::new(payload))),
         Err(payload) => {
-            report_lost_panic(&cell.header, payload.as_ref(), "while dropping its future");
+            report_lost_panic(
+                &cell.header,
+                panic_message(payload.as_ref()),
+                "while dropping its future",
+            );
             outcome
         }
     };
@@ -193,25 +200,29 @@ fn drop_output<F: Future, S>(cell: &Cell<F, S>) {
         None => {}
         Some(Err(TaskError::Panicked(payload))) => report_lost_panic(
             &cell.header,
-            payload.as_ref(),
+            payload.message(),
             "and its result was never retrieved",
         ),
         Some(outcome) => {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(outcome))) {
-                report_lost_panic(&cell.header, payload.as_ref(), "while dropping its output");
+                report_lost_panic(
+                    &cell.header,
+                    panic_message(payload.as_ref()),
+                    "while dropping its output",
+                );
             }
         }
     }
 }
 
 /// asyncio's "Task exception was never retrieved", through the `log` facade.
-fn report_lost_panic(header: &Header, payload: &(dyn Any + Send), when: &str) {
+fn report_lost_panic(header: &Header, message: &str, when: &str) {
     log::error!(
         "task {} ({}) panicked {}: {}",
         header.id,
         header.name.as_deref().unwrap_or("unnamed"),
         when,
-        super::error::panic_message(payload)
+        message
     );
 }
 

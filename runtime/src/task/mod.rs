@@ -51,7 +51,7 @@ mod waker;
 #[cfg(all(test, loom))]
 mod loom_task;
 
-pub use error::TaskError;
+pub use error::{PanicPayload, TaskError};
 pub use id::TaskId;
 pub use info::{TaskInfo, TaskState};
 pub use join::Task;
