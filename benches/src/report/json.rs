@@ -8,7 +8,7 @@
 //!   "parallel_capacity": { "threads", "at_start", "at_end" },
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
-//!                    "iterations_per_sample", "repetitions",
+//!                    "iterations_per_sample", "repetitions", "ringloop_speed_up_target"?,
 //!                    "<runtime>": median or null,            // one key per runtime
 //!                    "ratios": { "ringloop-multi/tokio-multi": .. },
 //!                    "results": { "<runtime>": { "status", "median", "min", "max",
@@ -100,6 +100,9 @@ fn workload(r: &WorkloadResult) -> Value {
     obj.insert("lower_is_better".into(), r.lower_is_better.into());
     obj.insert("iterations_per_sample".into(), r.iterations.into());
     obj.insert("repetitions".into(), r.repetitions.into());
+    if let Some(target) = r.speed_up_target {
+        obj.insert("ringloop_speed_up_target".into(), target.into());
+    }
     for kind in RuntimeKind::ALL {
         obj.insert(kind.name().into(), number(r.median(kind)));
     }

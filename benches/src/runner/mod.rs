@@ -120,6 +120,10 @@ pub struct WorkloadResult {
     pub lower_is_better: bool,
     /// Timed iterations averaged into each sample.
     pub iterations: usize,
+    /// Whether the report shows the multi-threaded speed-up ([`Workload::shows_speed_up`]).
+    pub shows_speed_up: bool,
+    /// The speed-up ringloop should reach ([`Workload::speed_up_target`]).
+    pub speed_up_target: Option<f64>,
     /// Repetitions run (fewer than asked if the time budget ran short).
     pub repetitions: usize,
     /// One cell per configured runtime, in column order.
@@ -229,6 +233,8 @@ fn run_workload(
         unit: workload.unit(),
         lower_is_better: workload.lower_is_better(),
         iterations: workload.iterations().max(1),
+        shows_speed_up: workload.shows_speed_up(),
+        speed_up_target: workload.speed_up_target(),
         repetitions,
         cells,
     }

@@ -41,6 +41,14 @@ impl Workload for CpuParallel {
         )
     }
 
+    fn shows_speed_up(&self) -> bool {
+        true
+    }
+
+    fn speed_up_target(&self) -> Option<f64> {
+        Some(1.8)
+    }
+
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String> {
         let tasks = match phase {
             Phase::WarmUp => self.tasks / 10,

@@ -44,6 +44,10 @@ impl Workload for Imbalanced {
         )
     }
 
+    fn shows_speed_up(&self) -> bool {
+        true
+    }
+
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String> {
         let tasks_per_producer = match phase {
             Phase::WarmUp => self.tasks_per_producer / 10,

@@ -100,6 +100,17 @@ pub trait Workload: Debug + Send + Sync {
         true
     }
 
+    /// Whether the report shows this workload's multi-threaded speed-up (single-threaded
+    /// median / multi-threaded median): true for CPU-bound workloads.
+    fn shows_speed_up(&self) -> bool {
+        false
+    }
+
+    /// The speed-up ringloop's multi-threaded runtime should reach here, if there is a goal.
+    fn speed_up_target(&self) -> Option<f64> {
+        None
+    }
+
     /// Timed iterations averaged into one sample (more for very short workloads).
     fn iterations(&self) -> usize {
         1
