@@ -127,3 +127,33 @@ fn metrics_count_polls_and_parks_per_thread() {
         }
     }
 }
+
+#[test]
+fn a_poll_stuck_in_a_blocking_call_is_reported_while_it_is_stuck() {
+    captured();
+    let rt = ringloop::Runtime::builder()
+        .worker_threads(2)
+        .debug(true)
+        .slow_poll_threshold(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let (release, blocked) = std::sync::mpsc::channel::<()>();
+    let stuck = rt.spawn(async move {
+        // Blocks its worker until the test has seen the watchdog's report.
+        blocked.recv_timeout(Duration::from_secs(10)).is_ok()
+    });
+    let id = stuck.id().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let reported = captured().0.lock().unwrap().iter().any(|line| {
+            line.contains("still in that poll") && line.contains(&format!("task {id} "))
+        });
+        if reported || std::time::Instant::now() > deadline {
+            break reported;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    release.send(()).unwrap();
+    assert!(seen, "no watchdog report while the poll was stuck");
+    assert!(rt.block_on(stuck).unwrap(), "released by the test, not by its timeout");
+}

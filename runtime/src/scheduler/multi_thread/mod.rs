@@ -23,7 +23,7 @@ pub(crate) use idle::MAX_WORKERS;
 
 use super::local::LocalShared;
 use crate::context;
-use crate::debug::DebugConfig;
+use crate::debug::{DebugConfig, PollClock, Watchdog};
 use crate::loom::{AtomicBool, Mutex, Ordering};
 use crate::metrics::{Counters, RuntimeMetrics};
 use crate::park::{driver_unparker, DriverParker, Unparker};
@@ -39,6 +39,7 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 /// Polls between two looks at the injector and the local-task queue.
 const FAIRNESS_INTERVAL: u32 = 61;
@@ -54,6 +55,8 @@ pub(crate) struct Shared {
     /// The local queues of threads blocked in `block_on`, so `all_tasks()` sees their tasks.
     block_on_locals: Mutex<Vec<Arc<LocalShared>>>,
     pub(crate) debug: DebugConfig,
+    /// The time base of the workers' poll clocks.
+    epoch: Instant,
     shutdown: AtomicBool,
 }
 
@@ -61,12 +64,16 @@ struct Remote {
     unparker: Unparker,
     local: Arc<LocalShared>,
     counters: Counters,
+    /// What the worker is polling, for the debug-mode watchdog.
+    clock: Arc<PollClock>,
 }
 
 /// The threads of a running multi-threaded scheduler.
 pub(crate) struct MultiThread {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    /// Debug mode's watcher of stuck polls; stopped when the runtime is dropped.
+    _watchdog: Option<Watchdog>,
 }
 
 impl MultiThread {
@@ -171,6 +178,7 @@ impl MultiThread {
                     local: LocalShared::new(Some(unparker.clone()), 1),
                     unparker,
                     counters: Counters::default(),
+                    clock: Arc::default(),
                 }
             })
             .collect();
@@ -182,13 +190,20 @@ impl MultiThread {
             owned: OwnedTasks::new(workers * 16),
             block_on_locals: Mutex::new(Vec::new()),
             debug,
+            epoch: Instant::now(),
             shutdown: AtomicBool::new(false),
         });
+        let clocks = shared.remotes.iter().map(|r| r.clock.clone()).collect();
+        let watchdog = Watchdog::start(debug, shared.epoch, clocks);
         for go in go_txs {
             // A worker that died since it reported shows up when it is joined.
             let _ = go.send(shared.clone());
         }
-        Ok(MultiThread { shared, threads })
+        Ok(MultiThread {
+            shared,
+            threads,
+            _watchdog: watchdog,
+        })
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -308,6 +323,12 @@ impl Shared {
 
     fn counters(&self, worker: usize) -> &Counters {
         &self.remotes[worker].counters
+    }
+
+    /// Runs a task on `worker`, timed and watched in debug mode.
+    fn run_task(&self, worker: usize, task: Runnable) {
+        self.debug
+            .run_watched(task, &self.remotes[worker].clock, self.epoch);
     }
 
     pub(crate) fn num_workers(&self) -> usize {

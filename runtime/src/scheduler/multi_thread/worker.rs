@@ -204,7 +204,7 @@ impl Core {
             self.shared.notify_parked();
         }
         self.counters().poll();
-        self.shared.debug.run(task);
+        self.shared.run_task(self.index, task);
     }
 
     fn counters(&self) -> &crate::metrics::Counters {
