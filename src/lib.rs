@@ -38,6 +38,16 @@ pub use ringloop_runtime::{
     TaskId, TaskInfo, TaskState, TryGather, YieldNow,
 };
 
+// Waiting, timeouts, task groups, the loop's low-level API and blocking calls
+// (asyncio's `wait`, `as_completed`, `wait_for`, `timeout`, `shield`, `TaskGroup`,
+// `loop.call_*`, `loop.create_future`, `to_thread`).
+pub use ringloop_runtime::{
+    as_completed, create_future, shield, task_group, timeout_scope, timeout_scope_at, to_thread,
+    wait, wait_for, AsCompleted, BlockingTask, CallHandle, CancelOnDrop, Failure, FailureKind,
+    FutureCell, FutureError, GroupTask, InvalidStateError, Next, Outcome, ReturnWhen, Scoped,
+    Shield, TaskGroup, TaskGroupError, TaskGroupScope, TimeoutScope, Wait, WaitFor,
+};
+
 pub use ringloop_io::time::{sleep, sleep_until, timeout};
 pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
 

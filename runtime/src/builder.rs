@@ -1,5 +1,6 @@
 //! [`Builder`]: how a [`Runtime`] is configured.
 
+use crate::blocking::BlockingConfig;
 use crate::debug::{DebugConfig, DEFAULT_SLOW_POLL};
 use crate::runtime::{Flavor, Runtime};
 use crate::scheduler::multi_thread::{MultiThread, MAX_WORKERS};
@@ -33,6 +34,7 @@ pub struct Builder {
     ring_entries: Option<u32>,
     debug: Option<bool>,
     slow_poll_threshold: Duration,
+    blocking: BlockingConfig,
 }
 
 impl Builder {
@@ -46,6 +48,7 @@ impl Builder {
             ring_entries: None,
             debug: None,
             slow_poll_threshold: DEFAULT_SLOW_POLL,
+            blocking: BlockingConfig::DEFAULT,
         }
     }
 
@@ -112,6 +115,27 @@ impl Builder {
         Ok(config)
     }
 
+    /// The most threads the blocking pool ([`to_thread`](crate::to_thread),
+    /// [`Handle::run_in_executor`](crate::Handle::run_in_executor)) runs at once (default
+    /// 512); further calls wait for a thread.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.blocking.max_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits (default 10 s).
+    pub fn blocking_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.blocking.keep_alive = keep_alive;
+        self
+    }
+
+    /// How long dropping the runtime waits for blocking calls still running (default 10 s);
+    /// after that, their threads are left to finish on their own.
+    pub fn blocking_shutdown_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.blocking.shutdown_timeout = timeout;
+        self
+    }
+
     /// Starts the runtime: its worker threads, for the multi-threaded flavour.
     ///
     /// # Errors
@@ -120,6 +144,18 @@ impl Builder {
     /// started; and, when io_uring cannot be used (kernel too old, `kernel.io_uring_disabled`,
     /// a seccomp filter, the locked-memory limit), an error that names the cause and the fix.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.blocking.max_threads == 0 {
+            return Err(invalid(
+                "max_blocking_threads must be at least 1, got 0".to_owned(),
+            ));
+        }
+        let runtime = self.build_scheduler()?;
+        crate::blocking::configure(runtime.handle(), self.blocking);
+        Ok(runtime)
+    }
+
+    /// The scheduler part of [`build`](Self::build).
+    fn build_scheduler(&mut self) -> io::Result<Runtime> {
         let driver_config = self.driver_config()?;
         let debug = DebugConfig::new(self.debug, self.slow_poll_threshold);
         if self.single_threaded {
@@ -186,6 +222,7 @@ impl fmt::Debug for Builder {
             .field("ring_entries", &self.ring_entries)
             .field("debug", &self.debug)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("blocking", &self.blocking)
             .finish_non_exhaustive()
     }
 }

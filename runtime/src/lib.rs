@@ -25,26 +25,44 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod blocking;
 mod builder;
+mod cancel_on_drop;
+mod caught;
 mod context;
 mod coop;
 mod debug;
 mod gather;
 mod loom;
+mod loop_api;
 mod metrics;
 mod park;
 mod runtime;
 mod scheduler;
+mod shield;
 mod spawn;
 mod task;
+mod task_group;
+mod wait;
 mod yield_now;
 
+pub use blocking::{to_thread, BlockingTask};
 pub use builder::Builder;
+pub use cancel_on_drop::CancelOnDrop;
 pub use gather::{gather, try_gather, Gather, TryGather};
+pub use loop_api::{create_future, CallHandle, FutureCell, FutureError, InvalidStateError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{run, try_run, Handle, Runtime};
+pub use shield::{shield, Shield};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
 pub use task::{PanicPayload, Task, TaskError, TaskId, TaskInfo, TaskState};
+pub use task_group::{
+    task_group, Failure, FailureKind, GroupTask, TaskGroup, TaskGroupError, TaskGroupScope,
+};
+pub use wait::{
+    as_completed, timeout_scope, timeout_scope_at, wait, wait_for, AsCompleted, Next, Outcome,
+    ReturnWhen, Scoped, TimeoutScope, Wait, WaitFor,
+};
 pub use yield_now::{yield_now, YieldNow};
 
 /// Items the exported macros expand to. Not part of the public API.
