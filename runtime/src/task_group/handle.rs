@@ -15,8 +15,9 @@ use std::task::{Context, Poll};
 /// Awaiting gives `Ok(output)`, `Err(TaskError::Cancelled)` if the task was cancelled (by
 /// [`cancel`](Self::cancel), by a failure of a sibling, or because it was created after the
 /// group stopped taking tasks), or `Err(TaskError::Panicked(..))` with the panic's payload.
-/// Dropping the handle does not cancel the task: the group still owns it.
-#[must_use = "dropping a GroupTask leaves the task to its group; await it to get its output"]
+/// Dropping the handle does not cancel the task: the group still owns it, and reports its
+/// failure (so it is not `#[must_use]`: creating a task and forgetting the handle is the
+/// usual way to use a group).
 pub struct GroupTask<T> {
     slot: Arc<Slot<T>>,
     /// `None` for a task created after the group closed (it never ran).
