@@ -94,7 +94,10 @@ async fn client(addr: SocketAddr, id: usize) -> io::Result<()> {
         let ((written, sent), echoed) =
             gather!(stream.write_all(message), read_exact(&stream, size)).await;
         written?;
-        assert!(echoed? == sent, "client {id}: round {round} ({size} bytes) came back changed");
+        assert!(
+            echoed? == sent,
+            "client {id}: round {round} ({size} bytes) came back changed"
+        );
     }
     Ok(())
 }

@@ -67,7 +67,10 @@ async fn client(server: SocketAddr, id: usize, connected: bool) -> io::Result<()
             assert_eq!((n, from), (size, server));
             buf
         };
-        assert!(echoed == message, "client {id}: datagram {round} came back changed");
+        assert!(
+            echoed == message,
+            "client {id}: datagram {round} came back changed"
+        );
     }
     Ok(())
 }

@@ -27,7 +27,10 @@ async fn serve(listener: UnixListener, connections: usize) -> io::Result<usize> 
     let mut handlers = Vec::with_capacity(connections);
     for _ in 0..connections {
         let (stream, peer) = listener.accept().await?;
-        assert!(peer.as_pathname().is_none(), "a connecting socket is unnamed");
+        assert!(
+            peer.as_pathname().is_none(),
+            "a connecting socket is unnamed"
+        );
         handlers.push(create_task(echo(stream)));
     }
     let mut total = 0;
@@ -75,7 +78,10 @@ async fn round_trips(stream: &UnixStream, id: usize) -> io::Result<()> {
         let ((written, sent), echoed) =
             gather!(stream.write_all(message), read_exact(stream, size)).await;
         written?;
-        assert!(echoed? == sent, "client {id}: round {round} ({size} bytes) came back changed");
+        assert!(
+            echoed? == sent,
+            "client {id}: round {round} ({size} bytes) came back changed"
+        );
     }
     Ok(())
 }

@@ -290,14 +290,32 @@ pub(crate) async fn tcp_pair(ip: &str) -> (TcpStream, TcpStream) {
     (client, server)
 }
 
+/// Waits, sleeping a millisecond between looks, until `condition` holds; panics with `what`
+/// after [`crate::support::PATIENCE`].
+///
+/// Unlike `support::yield_until`, it works from a `block_on` future as well as from a task:
+/// a `block_on` future that only yields keeps its thread's ring from being entered (see
+/// `time_sleep.rs`, `a_block_on_future_that_yields_in_a_loop_lets_its_sleep_fire`), so the
+/// I/O and timers of that thread would never progress.
+pub(crate) async fn sleep_until_true(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + crate::support::PATIENCE;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        ringloop::sleep(std::time::Duration::from_millis(1))
+            .await
+            .expect("a sleep in a runtime");
+    }
+}
+
 /// A Unix socket path in the temporary directory, unique in this process, not existing yet.
 pub(crate) fn socket_path(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "ringloop-{name}-{}-{n}.sock",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("ringloop-{name}-{}-{n}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);
     path
 }
