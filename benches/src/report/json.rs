@@ -11,6 +11,7 @@
 //!                    "iterations_per_sample", "repetitions", "ringloop_speed_up_target"?,
 //!                    "<runtime>": median or null,            // one key per runtime
 //!                    "ratios": { "ringloop-multi/tokio-multi": .. },
+//!                    "ratios_of_best_samples": { .. },       // CPU-bound workloads only
 //!                    "results": { "<runtime>": { "status", "median", "min", "max",
 //!                                                "samples", "extras", "error", "warnings" } } } ] }
 //! ```
@@ -111,6 +112,13 @@ fn workload(r: &WorkloadResult) -> Value {
         .map(|(key, a, b)| ((*key).to_owned(), number(r.ratio(*a, *b))))
         .collect();
     obj.insert("ratios".into(), ratios.into());
+    if r.shows_speed_up {
+        let best: Map<String, Value> = RATIOS
+            .iter()
+            .map(|(key, a, b)| ((*key).to_owned(), number(r.best_ratio(*a, *b))))
+            .collect();
+        obj.insert("ratios_of_best_samples".into(), best.into());
+    }
     let cells: Map<String, Value> = r
         .cells
         .iter()

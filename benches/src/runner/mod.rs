@@ -146,6 +146,22 @@ impl WorkloadResult {
         let (n, d) = (self.median(numerator)?, self.median(denominator)?);
         (d != 0.0).then(|| n / d)
     }
+
+    /// The ratio of the best samples (the smallest if lower is better, else the largest):
+    /// what each runtime did when least disturbed, robust to a machine that is busy for
+    /// part of the run, where the medians may land on either side of bimodal samples.
+    pub fn best_ratio(&self, numerator: RuntimeKind, denominator: RuntimeKind) -> Option<f64> {
+        let best = |kind| {
+            let stats = self.cell(kind)?.stats()?;
+            Some(if self.lower_is_better {
+                stats.min
+            } else {
+                stats.max
+            })
+        };
+        let (n, d) = (best(numerator)?, best(denominator)?);
+        (d != 0.0).then(|| n / d)
+    }
 }
 
 /// One finished sample, as reported to the progress callback of [`run_suite`].
@@ -269,6 +285,32 @@ mod tests {
                 _ => Ok(Sample::new(1.0)),
             }
         }
+    }
+
+    #[test]
+    fn ratios_of_medians_and_of_best_samples() {
+        let cell = |runtime, samples: &[f64]| CellResult {
+            samples: samples.to_vec(),
+            ..CellResult::new(runtime, true)
+        };
+        let result = WorkloadResult {
+            name: "w",
+            description: String::new(),
+            unit: crate::workloads::Unit::Millis,
+            lower_is_better: true,
+            iterations: 1,
+            shows_speed_up: true,
+            speed_up_target: None,
+            repetitions: 3,
+            cells: vec![
+                cell(RuntimeKind::TokioMulti, &[100.0, 190.0, 200.0]),
+                cell(RuntimeKind::TokioCurrent, &[200.0, 210.0, 220.0]),
+            ],
+        };
+        let (multi, current) = (RuntimeKind::TokioMulti, RuntimeKind::TokioCurrent);
+        assert_eq!(result.ratio(current, multi), Some(210.0 / 190.0));
+        assert_eq!(result.best_ratio(current, multi), Some(2.0));
+        assert_eq!(result.ratio(current, RuntimeKind::Monoio), None);
     }
 
     #[test]
