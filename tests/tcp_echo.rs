@@ -1,7 +1,8 @@
 //! TCP echo through the runtime, on every flavour: a server task that accepts and spawns one
 //! echo task per connection, and client tasks that each make round trips of several sizes
 //! (one byte to 256 KiB, so that reads and writes are split), over IPv4 and IPv6; and
-//! half-close (`shutdown(Write)` ends the peer's reads while both sides keep the other half).
+//! half-close (`shutdown(Write)` ends the peer's reads while both sides keep the other half);
+//! and a read polled by a `block_on` future between `yield_now`s.
 
 #[macro_use]
 mod support;
@@ -10,9 +11,13 @@ mod io_support;
 
 use io_support::payload;
 use ringloop::net::{TcpListener, TcpStream};
-use ringloop::{create_task, gather};
+use ringloop::{create_task, gather, yield_now};
+use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 /// Concurrent clients per echo test.
 const CLIENTS: usize = 8;
@@ -170,6 +175,33 @@ rt_test! {
             let request = server.await.expect("the server task failed").unwrap();
             assert!(request == payload(1, REQUEST), "the request came through whole");
             assert!(reply == payload(2, REPLY), "the reply came through whole");
+        });
+    }
+
+    #[ignore = "bug: runtime/src/scheduler/local.rs block_on neither polls nor parks the \
+                thread's driver while its future keeps waking itself and no task runs, so \
+                the ops that future submits are never submitted to the ring"]
+    fn a_block_on_future_that_yields_in_a_loop_sees_its_read_complete(flavor: Flavor) {
+        let rt = flavor.runtime();
+        rt.block_on(async {
+            let (client, server) = io_support::tcp_pair("127.0.0.1").await;
+            let (written, _) = client.write_all(&b"ready"[..]).await;
+            written.unwrap();
+            let mut read = server.read(Vec::with_capacity(16));
+            let start = Instant::now();
+            loop {
+                let polled =
+                    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut read).poll(cx))).await;
+                if let Poll::Ready((n, buf)) = polled {
+                    assert_eq!(&buf[..n.unwrap()], b"ready");
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(2),
+                    "a read of data already there did not complete in 2 s"
+                );
+                yield_now().await;
+            }
         });
     }
 }
