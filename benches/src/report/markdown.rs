@@ -57,7 +57,7 @@ pub fn render_markdown(results: &[WorkloadResult], meta: &ReportMeta) -> String 
             "- `{}`: {} ({} per sample, {} repetitions; {}).",
             r.name,
             r.description,
-            plural(r.iterations, "timed run"),
+            plural(r.iterations, "run"),
             r.repetitions,
             if r.lower_is_better {
                 "lower is better"

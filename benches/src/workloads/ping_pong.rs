@@ -39,9 +39,8 @@ impl Workload for PingPong {
 
     fn description(&self) -> String {
         format!(
-            "{} rounds: spawn a pair, one message each way over oneshots (mean of {} runs)",
-            thousands(self.rounds),
-            self.iterations
+            "{} rounds: spawn a pair, one message each way over oneshots",
+            thousands(self.rounds)
         )
     }
 
