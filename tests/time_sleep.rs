@@ -110,15 +110,19 @@ rt_test! {
              {late_registrations} registered after their deadline"
         );
 
-        // Generous bounds. On a quiet machine the median is tens of microseconds and nothing
-        // wakes out of order. On a loaded one a worker is descheduled for milliseconds at a
-        // time: its timers then fire late, in one batch, while the other worker's fire on
-        // time, so some sleeps wake after others with later deadlines (by at most their own
-        // lateness). A wheel that ignored deadlines would put about half out of order.
+        // Generous bounds. Deadline order within the resolution follows from "never early,
+        // never late by more than the resolution"; on a loaded machine a worker is
+        // descheduled for milliseconds at a time, its timers then fire late in one batch while
+        // the other worker's fire on time, and sleeps are passed by others whose deadline is
+        // later by at most their own lateness. Quiet runs show a median of tens of
+        // microseconds and nothing out of order; a wheel that ignored deadlines would put
+        // about half out of order, and one that fired a 64 ms slot late would be tens of
+        // milliseconds late.
         assert!(p50 < Duration::from_millis(25), "median lateness {p50:?}");
+        assert!(p99 < Duration::from_millis(250), "99th percentile lateness {p99:?}");
         assert!(max < Duration::from_millis(500), "worst lateness {max:?}");
         assert!(
-            out_of_order <= SLEEPS / 4,
+            out_of_order < SLEEPS / 2,
             "{out_of_order} of {SLEEPS} sleeps woke out of deadline order"
         );
     }
