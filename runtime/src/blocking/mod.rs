@@ -24,8 +24,10 @@ pub(crate) use registry::configure;
 
 use crate::Handle;
 
-/// Runs the blocking function `f` on the current runtime's blocking pool and awaits its
-/// value (asyncio's `to_thread`), so that it does not hold up the tasks of a worker.
+/// Runs the blocking function `f` on the blocking pool of the runtime that awaits it, and
+/// gives its value (asyncio's `to_thread`), so that it does not hold up the tasks of a
+/// worker. Like asyncio's coroutine, nothing happens until the returned future is first
+/// polled: that poll submits the call.
 ///
 /// Awaiting gives `Ok(value)`, `Err(TaskError::Panicked(..))` if `f` panicked, or
 /// `Err(TaskError::Cancelled)` if it never ran because the runtime shut down. `f` runs on a
@@ -33,7 +35,7 @@ use crate::Handle;
 /// handle to spawn from it).
 ///
 /// # Panics
-/// Outside a runtime; see [`Handle::run_in_executor`] from elsewhere.
+/// When first polled outside a runtime; see [`Handle::run_in_executor`] from elsewhere.
 ///
 /// # Examples
 /// ```
@@ -53,9 +55,15 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match Handle::try_current() {
-        Some(handle) => handle.run_in_executor(f),
-        None => panic!("to_thread: {}", crate::spawn::OUTSIDE_RUNTIME),
+    let (job, task) = task::job(f);
+    task::submit_later(job, task)
+}
+
+/// Submits `job` to `handle`'s pool; a job refused (the pool shut down) is dropped, and its
+/// completer reports `Cancelled`.
+fn submit(handle: &Handle, job: pool::Job) {
+    if let Err(job) = registry::pool(handle).spawn(job) {
+        drop(job);
     }
 }
 
@@ -76,10 +84,7 @@ impl Handle {
         T: Send + 'static,
     {
         let (job, task) = task::job(f);
-        if let Err(job) = registry::pool(self).spawn(job) {
-            // Shut down: the job's completer reports `Cancelled`.
-            drop(job);
-        }
+        submit(self, job);
         task
     }
 }

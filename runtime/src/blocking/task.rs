@@ -29,6 +29,8 @@ enum State<T> {
 /// A blocking call running on the runtime's blocking pool (from
 /// [`to_thread`](crate::to_thread) or [`Handle::run_in_executor`](crate::Handle::run_in_executor)).
 ///
+/// A call made by `run_in_executor` is submitted at once; one made by `to_thread` when the
+/// `BlockingTask` is first polled (like asyncio's coroutine), on that thread's runtime.
 /// Awaiting it gives the call's value, `Err(TaskError::Panicked(..))` if it panicked, or
 /// `Err(TaskError::Cancelled)` if it never ran because the runtime shut down. Dropping it
 /// does not interrupt a call that has started (a thread cannot be stopped from outside);
@@ -36,7 +38,18 @@ enum State<T> {
 #[must_use = "a blocking call's outcome is only seen by awaiting its BlockingTask"]
 pub struct BlockingTask<T> {
     slot: Arc<Slot<T>>,
+    /// The job of a `to_thread` call, submitted to the current runtime's pool at the first
+    /// poll.
+    unsubmitted: Unsubmitted,
 }
+
+/// A job not submitted yet. Only ever touched through `&mut`, so sharing `&BlockingTask`
+/// between threads never reaches it.
+struct Unsubmitted(Option<super::pool::Job>);
+
+// SAFETY: every access to the `Option<Job>` goes through `&mut Unsubmitted` (see
+// `BlockingTask::poll` and `submit_later`); a `&Unsubmitted` gives access to nothing.
+unsafe impl Sync for Unsubmitted {}
 
 /// The pool side of a [`BlockingTask`].
 struct Completer<T> {
@@ -65,7 +78,17 @@ where
         let outcome = catch_unwind(AssertUnwindSafe(f)).map_err(|p| crate::caught::panicked(p).0);
         completer.complete(outcome);
     });
-    (job, BlockingTask { slot })
+    let task = BlockingTask {
+        slot,
+        unsubmitted: Unsubmitted(None),
+    };
+    (job, task)
+}
+
+/// A task whose job is submitted to the current runtime's pool when it is first polled.
+pub(super) fn submit_later<T>(job: super::pool::Job, mut task: BlockingTask<T>) -> BlockingTask<T> {
+    task.unsubmitted.0 = Some(job);
+    task
 }
 
 impl<T> Completer<T> {
@@ -104,7 +127,13 @@ impl<T> Future for BlockingTask<T> {
 
     /// # Panics
     /// If polled again after it returned `Ready`.
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(job) = self.unsubmitted.0.take() {
+            match crate::Handle::try_current() {
+                Some(handle) => super::submit(&handle, job),
+                None => panic!("to_thread: {}", crate::spawn::OUTSIDE_RUNTIME),
+            }
+        }
         let mut state = self.slot.state.lock();
         match &mut *state {
             State::Waiting(waker) => {
