@@ -114,6 +114,11 @@ impl CountingBuf {
         &self.data
     }
 
+    /// Appends `bytes` (to fill a buffer before a write; it may reallocate).
+    pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
     /// Where the buffer's memory starts, as a number (a `Send` identity of its allocation).
     pub(crate) fn addr(&self) -> usize {
         self.data.as_ptr() as usize
