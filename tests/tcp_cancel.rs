@@ -34,7 +34,10 @@ rt_test! {
                     let buf = pool.take(4096);
                     let addr = buf.addr();
                     let out = timeout(Duration::from_millis(20), server.read(buf)).await;
-                    assert!(out.is_err(), "nothing was sent, yet the read completed: {out:?}");
+                    assert!(
+                        out.is_err(),
+                        "nothing was sent, yet the read completed: {out:?}"
+                    );
                     // The read was cancelled in flight: its buffer stays with the driver until
                     // the cancellation's completion, and is dropped then, once.
                     yield_until("the cancelled read's buffer is dropped", || {
@@ -85,12 +88,18 @@ rt_test! {
             assert!(reader.cancel());
             assert_cancelled(reader.await);
             futures.assert_all_dropped_once();
-            sleep_until_true("the cancelled read's buffer is dropped", || pool.dropped() == 1).await;
+            sleep_until_true("the cancelled read's buffer is dropped", || {
+                pool.dropped() == 1
+            })
+            .await;
             // The stream went with the task; its descriptor closes when the cancelled read
             // completes, and the peer sees the end of the stream.
             let (n, _) = client.read(Vec::with_capacity(8)).await;
             assert_eq!(n.unwrap(), 0, "the peer sees the end of the stream");
-            assert!(!open_socket_inodes().contains(&inode), "the socket is closed");
+            assert!(
+                !open_socket_inodes().contains(&inode),
+                "the socket is closed"
+            );
         });
         assert_eq!(pool.created(), 1);
         pool.assert_all_dropped_once();
@@ -141,9 +150,15 @@ rt_test! {
             for stream in servers.into_iter().chain(clients) {
                 stream.expect("a task failed");
             }
-            sleep_until_true("every cancelled read's buffer is dropped", || pool.live() == 0).await;
+            sleep_until_true("every cancelled read's buffer is dropped", || {
+                pool.live() == 0
+            })
+            .await;
         });
-        let (completed, cancelled) = (completed.load(Ordering::Relaxed), cancelled.load(Ordering::Relaxed));
+        let (completed, cancelled) = (
+            completed.load(Ordering::Relaxed),
+            cancelled.load(Ordering::Relaxed),
+        );
         eprintln!(
             "tcp_cancel: {completed} reads completed, {cancelled} cancelled, {} buffers",
             pool.created()

@@ -173,7 +173,10 @@ rt_test! {
             });
             let reply = client.await.expect("the client task failed").unwrap();
             let request = server.await.expect("the server task failed").unwrap();
-            assert!(request == payload(1, REQUEST), "the request came through whole");
+            assert!(
+                request == payload(1, REQUEST),
+                "the request came through whole"
+            );
             assert!(reply == payload(2, REPLY), "the reply came through whole");
         });
     }

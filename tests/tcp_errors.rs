@@ -73,11 +73,17 @@ rt_test! {
                     .await
                     .expect("the connecting task failed")
                     .expect_err("nothing listens there");
-                assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{addr}: {err}");
+                assert_eq!(
+                    err.kind(),
+                    io::ErrorKind::ConnectionRefused,
+                    "{addr}: {err}"
+                );
                 // The failure is the connection's, not the runtime's: connecting again works
                 // once someone listens.
                 let listener = TcpListener::bind((ip, 0)).unwrap();
-                let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+                let stream = TcpStream::connect(listener.local_addr().unwrap())
+                    .await
+                    .unwrap();
                 let (accepted, _) = listener.accept().await.unwrap();
                 assert_eq!(accepted.peer_addr().unwrap(), stream.local_addr().unwrap());
             }

@@ -115,8 +115,15 @@ fn server(flavor: support::Flavor, count: usize) {
         );
     });
     let peak = gauge.peak.load(Ordering::SeqCst);
-    assert_eq!(peak, count, "all connections were open and served at the same time");
-    assert_eq!(gauge.echoed.load(Ordering::SeqCst), count, "every connection echoed");
+    assert_eq!(
+        peak, count,
+        "all connections were open and served at the same time"
+    );
+    assert_eq!(
+        gauge.echoed.load(Ordering::SeqCst),
+        count,
+        "every connection echoed"
+    );
     assert_eq!(gauge.live.load(Ordering::SeqCst), 0);
     eprintln!(
         "tcp_many {flavor:?}: {count} concurrent connections served by tasks in {:?}",

@@ -91,7 +91,10 @@ rt_test! {
         drop(rt);
         let took = start.elapsed();
         eprintln!("tcp_runtime_drop {flavor:?}: dropped with {ops} ops pending in {took:?}");
-        assert!(took < Duration::from_secs(10), "dropping the runtime took {took:?}");
+        assert!(
+            took < Duration::from_secs(10),
+            "dropping the runtime took {took:?}"
+        );
 
         for task in tasks {
             assert_cancelled(block_on_thread(task));

@@ -12,10 +12,10 @@
 //! polled on and the attempts it took; the totals, and the runtime's steal counters, are
 //! printed.
 
-#[allow(unused_macros)] // `rt_test!`: this test is about two workers, not every flavour
-mod support;
 #[path = "support/io_support.rs"]
 mod io_support;
+#[allow(unused_macros)] // `rt_test!`: this test is about two workers, not every flavour
+mod support;
 
 use io_support::sleep_until_true;
 use ringloop::net::TcpStream;
@@ -91,7 +91,12 @@ async fn reader(stream: TcpStream, round: Arc<Round>) -> (std::io::Result<usize>
 /// reader has been polled again (elsewhere, if this is the owner).
 async fn busy(round: Arc<Round>, owner: ThreadId, polls: usize) -> bool {
     let on_owner = thread::current().id() == owner;
-    let waker = round.waker.lock().unwrap().take().expect("the reader's waker");
+    let waker = round
+        .waker
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the reader's waker");
     waker.wake();
     assert!(
         spin_until(|| round.polls.load(Ordering::SeqCst) > polls),
@@ -123,7 +128,11 @@ fn a_task_stolen_while_its_read_is_in_flight_gets_its_data() {
             client.write_all(MESSAGE).unwrap();
             task.await.expect("the reader task failed")
         });
-        assert_eq!(read.expect("the read failed"), MESSAGE.len(), "round {number}");
+        assert_eq!(
+            read.expect("the read failed"),
+            MESSAGE.len(),
+            "round {number}"
+        );
         assert_eq!(buf, MESSAGE, "round {number}");
 
         let owner = round.owner.lock().unwrap().expect("the reader was polled");
@@ -133,7 +142,10 @@ fn a_task_stolen_while_its_read_is_in_flight_gets_its_data() {
             .iter()
             .position(|t| *t != owner)
             .expect("polled on the other worker");
-        assert!(steal < polled_on.len() - 1, "the read completed after the steal");
+        assert!(
+            steal < polled_on.len() - 1,
+            "the read completed after the steal"
+        );
         if *polled_on.last().unwrap() != owner {
             completed_elsewhere += 1;
         }

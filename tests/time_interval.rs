@@ -31,10 +31,17 @@ rt_test! {
             let (before, seen) = ticking.await.expect("the ticking task failed");
             let first = seen[0].0;
             assert!(first >= before, "the first tick is the interval's creation");
-            assert!(seen[0].1 - before < Duration::from_millis(250), "the first tick is at once");
+            assert!(
+                seen[0].1 - before < Duration::from_millis(250),
+                "the first tick is at once"
+            );
             for (k, &(tick, observed)) in seen.iter().enumerate() {
                 assert_eq!(tick, first + PERIOD * k as u32, "tick {k} is on the grid");
-                assert!(observed >= tick, "tick {k} came {:?} early", tick - observed);
+                assert!(
+                    observed >= tick,
+                    "tick {k} came {:?} early",
+                    tick - observed
+                );
             }
             let lateness: Vec<_> = seen.iter().map(|&(tick, seen)| seen - tick).collect();
             eprintln!("time_interval {flavor:?}: tick lateness {lateness:?}");
@@ -65,9 +72,16 @@ rt_test! {
             let (start, stall_end, after_overdue, next, taken) =
                 stalled.await.expect("the ticking task failed");
             let k = (next - start).as_nanos() / PERIOD.as_nanos();
-            assert_eq!(next, start + PERIOD * k as u32, "the next tick is on the grid");
+            assert_eq!(
+                next,
+                start + PERIOD * k as u32,
+                "the next tick is on the grid"
+            );
             assert!(next > stall_end, "the next tick is after the stall");
-            assert!(next - PERIOD <= after_overdue, "it is the first tick still ahead");
+            assert!(
+                next - PERIOD <= after_overdue,
+                "it is the first tick still ahead"
+            );
             assert!(taken >= next, "and it does not come early");
             assert!(k >= 5, "ticks 3 and 4 were skipped (next is tick {k})");
         });
@@ -84,7 +98,11 @@ rt_test! {
             });
             let (start, first, observed) = waiting.await.expect("the ticking task failed");
             assert_eq!(first, start);
-            assert!(observed >= start, "the first tick came {:?} early", start - observed);
+            assert!(
+                observed >= start,
+                "the first tick came {:?} early",
+                start - observed
+            );
         });
     }
 }

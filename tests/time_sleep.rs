@@ -73,18 +73,35 @@ rt_test! {
                     sleep_until(deadline).await.expect("sleep");
                     let woke = Instant::now();
                     let rank = ranks.fetch_add(1, Ordering::SeqCst);
-                    Record { deadline, registered, woke, rank }
+                    Record {
+                        deadline,
+                        registered,
+                        woke,
+                        rank,
+                    }
                 })
             });
-            gather(tasks).await.into_iter().map(|r| r.expect("a sleeping task failed")).collect()
+            gather(tasks)
+                .await
+                .into_iter()
+                .map(|r| r.expect("a sleeping task failed"))
+                .collect()
         });
 
         for r in &records {
-            assert!(r.woke >= r.deadline, "a sleep completed {:?} early", r.deadline - r.woke);
+            assert!(
+                r.woke >= r.deadline,
+                "a sleep completed {:?} early",
+                r.deadline - r.woke
+            );
         }
         let mut lateness: Vec<Duration> = records.iter().map(|r| r.woke - r.deadline).collect();
         lateness.sort();
-        let (p50, p99, max) = (quantile(&lateness, 0.5), quantile(&lateness, 0.99), lateness[SLEEPS - 1]);
+        let (p50, p99, max) = (
+            quantile(&lateness, 0.5),
+            quantile(&lateness, 0.99),
+            lateness[SLEEPS - 1],
+        );
 
         // Deadline order: going through the wake-ups in order, a sleep is out of order if one
         // that woke before it had a deadline later than its own by more than the resolution.
@@ -92,7 +109,10 @@ rt_test! {
         // complete at their first poll and are left out.
         let mut by_rank = records.clone();
         by_rank.sort_by_key(|r| r.rank);
-        let late_registrations = records.iter().filter(|r| r.registered >= r.deadline).count();
+        let late_registrations = records
+            .iter()
+            .filter(|r| r.registered >= r.deadline)
+            .count();
         let mut latest: Option<Instant> = None;
         let (mut out_of_order, mut worst_inversion) = (0, Duration::ZERO);
         for r in by_rank.iter().filter(|r| r.registered < r.deadline) {
@@ -105,9 +125,9 @@ rt_test! {
             latest = Some(latest.map_or(r.deadline, |l| l.max(r.deadline)));
         }
         eprintln!(
-            "time_sleep {flavor:?}: {SLEEPS} sleeps of 1-50 ms, lateness p50 {p50:?} p99 {p99:?} \
-             max {max:?}; {out_of_order} woke out of deadline order (worst by {worst_inversion:?}); \
-             {late_registrations} registered after their deadline"
+            "time_sleep {flavor:?}: {SLEEPS} sleeps of 1-50 ms, lateness p50 {p50:?} \
+             p99 {p99:?} max {max:?}; {out_of_order} woke out of deadline order (worst by \
+             {worst_inversion:?}); {late_registrations} registered after their deadline"
         );
 
         // Generous bounds. Deadline order within the resolution follows from "never early,
@@ -119,7 +139,10 @@ rt_test! {
         // about half out of order, and one that fired a 64 ms slot late would be tens of
         // milliseconds late.
         assert!(p50 < Duration::from_millis(25), "median lateness {p50:?}");
-        assert!(p99 < Duration::from_millis(250), "99th percentile lateness {p99:?}");
+        assert!(
+            p99 < Duration::from_millis(250),
+            "99th percentile lateness {p99:?}"
+        );
         assert!(max < Duration::from_millis(500), "worst lateness {max:?}");
         assert!(
             out_of_order < SLEEPS / 2,

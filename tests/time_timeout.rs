@@ -26,11 +26,22 @@ rt_test! {
             rt.spawn(async move {
                 let mut timed = pin!(timeout(DEADLINE, counters.track(pending::<()>())));
                 let start = Instant::now();
-                let elapsed = timed.as_mut().await.expect_err("the inner future never ends");
-                assert!(start.elapsed() >= DEADLINE, "elapsed early: {:?}", start.elapsed());
+                let elapsed = timed
+                    .as_mut()
+                    .await
+                    .expect_err("the inner future never ends");
+                assert!(
+                    start.elapsed() >= DEADLINE,
+                    "elapsed early: {:?}",
+                    start.elapsed()
+                );
                 assert!(elapsed.cause().is_none(), "a real timeout: {elapsed}");
                 // Dropped by the poll that saw the deadline, not later with the `Timeout`.
-                assert_eq!(counters.dropped(), 1, "the inner future is dropped at the deadline");
+                assert_eq!(
+                    counters.dropped(),
+                    1,
+                    "the inner future is dropped at the deadline"
+                );
                 assert!(counters.polls() >= 1);
             })
         };
@@ -91,7 +102,10 @@ rt_test! {
             // Dropping a `Task` handle detaches the task (asyncio's `wait_for` would cancel it;
             // here cancelling is explicit, with `Task::cancel`).
             assert!(timeout(DEADLINE, task).await.is_err());
-            assert!(ringloop::all_tasks().iter().any(|t| t.id == id), "still alive");
+            assert!(
+                ringloop::all_tasks().iter().any(|t| t.id == id),
+                "still alive"
+            );
             release.send(()).unwrap();
             io_wait(|| finished.load(Ordering::SeqCst)).await;
         });

@@ -99,7 +99,10 @@ rt_test! {
         let _remove = RemoveOnDrop(path.clone());
         rt.block_on(async {
             let listener = UnixListener::bind(&path).unwrap();
-            assert_eq!(listener.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+            assert_eq!(
+                listener.local_addr().unwrap().as_pathname(),
+                Some(path.as_path())
+            );
             let server = create_task(serve(listener, CLIENTS));
             let clients = (0..CLIENTS).map(|id| create_task(client(path.clone(), id)));
             for (id, outcome) in gather(clients).await.into_iter().enumerate() {

@@ -208,6 +208,7 @@ extern "C" {
 }
 
 /// The `RLIMIT_NOFILE` limits: (soft, hard).
+#[allow(clippy::useless_conversion)] // `c_ulong` is `u64` only on 64-bit targets
 pub(crate) fn nofile_limit() -> (u64, u64) {
     let mut limit = RLimit { cur: 0, max: 0 };
     // SAFETY: `limit` is a valid, writable `struct rlimit` for the call to fill.
