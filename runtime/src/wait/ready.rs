@@ -21,6 +21,9 @@
 //! Taking the parent's waker in step 1 is enough: the parent, woken, polls and registers
 //! again before it looks at the list. Nothing is unsafe here.
 
+#[cfg(all(test, loom))]
+mod loom_ready;
+
 use crate::loom::{AtomicBool, Mutex, Ordering};
 use std::fmt;
 use std::sync::Arc;
