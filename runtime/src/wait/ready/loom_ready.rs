@@ -44,6 +44,9 @@ fn loom_ready_wake_racing_with_a_drain_is_not_lost() {
             during.contains(&0) || (after == [0] && woken_after),
             "lost wake: during {during:?}, after {after:?}, parent woken {woken_after}"
         );
-        assert!(!during.contains(&1) && !after.contains(&1), "child 1 was never woken");
+        assert!(
+            !during.contains(&1) && !after.contains(&1),
+            "child 1 was never woken"
+        );
     });
 }
