@@ -332,14 +332,16 @@ pub(crate) fn block_on<F: Future>(
             run.debug.run(task);
             ran += 1;
         }
-        if ran > 0 {
-            // Submit the I/O this batch queued and reap what completed.
-            park.poll();
-        } else if !wake.woken.load(Ordering::Acquire) && local.is_idle() {
+        if ran == 0 && !wake.woken.load(Ordering::Acquire) && local.is_idle() {
             if let Some(counters) = run.counters {
                 counters.park();
             }
             park.park(None);
+        } else {
+            // Busy (tasks ran, or the future woke itself): still submit the I/O queued since
+            // the last pass and reap completions and due timers, or a future that keeps
+            // yielding would wait forever for a timer on this thread.
+            park.poll();
         }
         if let (Some(counters), Some(stats)) = (run.counters, park.stats()) {
             counters.ring(stats);
