@@ -155,5 +155,8 @@ fn a_poll_stuck_in_a_blocking_call_is_reported_while_it_is_stuck() {
     };
     release.send(()).unwrap();
     assert!(seen, "no watchdog report while the poll was stuck");
-    assert!(rt.block_on(stuck).unwrap(), "released by the test, not by its timeout");
+    assert!(
+        rt.block_on(stuck).unwrap(),
+        "released by the test, not by its timeout"
+    );
 }
