@@ -7,9 +7,18 @@ use std::time::Duration;
 
 fn runtimes() -> Vec<ringloop::Runtime> {
     vec![
-        ringloop::Runtime::builder().single_threaded().build().unwrap(),
-        ringloop::Runtime::builder().worker_threads(1).build().unwrap(),
-        ringloop::Runtime::builder().worker_threads(2).build().unwrap(),
+        ringloop::Runtime::builder()
+            .single_threaded()
+            .build()
+            .unwrap(),
+        ringloop::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap(),
+        ringloop::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
     ]
 }
 
