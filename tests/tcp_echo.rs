@@ -181,9 +181,9 @@ rt_test! {
         });
     }
 
-    #[ignore = "bug: runtime/src/scheduler/local.rs block_on neither polls nor parks the \
-                thread's driver while its future keeps waking itself and no task runs, so \
-                the ops that future submits are never submitted to the ring"]
+    // Regression: `block_on` neither polled nor parked its thread's ring while its future kept
+    // waking itself and no task ran (fixed by "runtime: block_on polls its ring on every busy
+    // pass").
     fn a_block_on_future_that_yields_in_a_loop_sees_its_read_complete(flavor: Flavor) {
         let rt = flavor.runtime();
         rt.block_on(async {

@@ -150,9 +150,9 @@ rt_test! {
         );
     }
 
-    #[ignore = "bug: runtime/src/scheduler/local.rs block_on neither polls nor parks the \
-                thread's driver while its future keeps waking itself and no task runs, so \
-                that future's timers never fire and its I/O is never submitted"]
+    // Regression: `block_on` neither polled nor parked its thread's ring while its future kept
+    // waking itself and no task ran (fixed by "runtime: block_on polls its ring on every busy
+    // pass").
     fn a_block_on_future_that_yields_in_a_loop_lets_its_sleep_fire(flavor: Flavor) {
         let rt = flavor.runtime();
         rt.block_on(async {

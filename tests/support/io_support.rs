@@ -299,10 +299,8 @@ pub(crate) async fn tcp_pair(ip: &str) -> (TcpStream, TcpStream) {
 /// Waits, sleeping a millisecond between looks, until `condition` holds; panics with `what`
 /// after [`crate::support::PATIENCE`].
 ///
-/// Unlike `support::yield_until`, it works from a `block_on` future as well as from a task:
-/// a `block_on` future that only yields keeps its thread's ring from being entered (see
-/// `time_sleep.rs`, `a_block_on_future_that_yields_in_a_loop_lets_its_sleep_fire`), so the
-/// I/O and timers of that thread would never progress.
+/// Unlike `support::yield_until` it parks the thread between looks, which leaves the CPU to
+/// the workers of a 2-core machine, from a task or from a `block_on` future alike.
 pub(crate) async fn sleep_until_true(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + crate::support::PATIENCE;
     while !condition() {
