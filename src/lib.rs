@@ -62,3 +62,9 @@ pub mod sync {
         TryAcquireError, TryGetError, TryLockError, TryPutError,
     };
 }
+
+/// The guide for asyncio users, `docs/asyncio.md`, compiled into the documentation only when
+/// doctests are collected, so that `cargo test --doc` runs every Rust snippet of the guide.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/asyncio.md")]
+pub struct AsyncioGuide;
