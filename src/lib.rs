@@ -48,6 +48,9 @@ pub use ringloop_runtime::{
     Shield, TaskGroup, TaskGroupError, TaskGroupScope, TimeoutScope, Wait, WaitFor,
 };
 
+// What `Runtime::metrics` returns.
+pub use ringloop_runtime::{RuntimeMetrics, WorkerMetrics};
+
 pub use ringloop_io::time::{sleep, sleep_until, timeout};
 pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
 
