@@ -20,8 +20,9 @@
 //! A task only gives its thread back at an `.await`. A long computation (or a blocking system
 //! call) between two awaits holds the thread, and every task queued on it waits. This example
 //! uses the single-threaded runtime, asyncio's own model, where that means *every* task. On
-//! the multi-threaded runtime it holds one worker: the other workers steal what they can,
-//! but the task stalls its own worker's queue all the same.
+//! the multi-threaded runtime it holds one worker: the other workers steal the tasks queued
+//! behind it, but the timers and I/O registered with that worker's ring, and its local tasks,
+//! wait until it is free.
 //!
 //! The fix is the same as in asyncio: run the call on the blocking thread pool with
 //! `ringloop::to_thread(f)` (submitted when first polled) or
