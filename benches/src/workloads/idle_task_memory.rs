@@ -81,6 +81,14 @@ struct Job {
     tasks: usize,
 }
 
+/// What each idle task runs: counts down, then parks forever holding its waker.
+fn idle_task(latch: Arc<Latch>) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        latch.count_down();
+        ParkForever::default().await;
+    }
+}
+
 impl Visit for Job {
     type Output = Result<Sample, String>;
 
@@ -92,11 +100,7 @@ impl Visit for Job {
                 let spawner_latch = latch.clone();
                 R::spawn(async move {
                     for _ in 0..tasks {
-                        let latch = spawner_latch.clone();
-                        R::spawn(async move {
-                            latch.count_down();
-                            ParkForever::default().await;
-                        });
+                        R::spawn(idle_task(spawner_latch.clone()));
                     }
                 });
                 latch.wait().await;
@@ -104,9 +108,14 @@ impl Visit for Job {
         });
         let delta = delta.ok_or("the counting allocator is not installed")?;
         let per_task = |x: f64| x / tasks as f64;
+        // The same future type the tasks hold, to tell the runtime's share from the future's.
+        let future_bytes = std::mem::size_of_val(&idle_task(latch.clone())) as f64;
+        let live = per_task(delta.live_bytes as f64);
         Ok(Sample {
-            value: per_task(delta.live_bytes as f64),
+            value: live,
             extras: vec![
+                ("future_bytes", future_bytes),
+                ("runtime_bytes_per_task", live - future_bytes),
                 (
                     "allocated_bytes_per_task",
                     per_task(delta.allocated_bytes as f64),
