@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The loom models: every `loom_*` test target of every crate, built with `--cfg loom` in a
-# target directory of their own (so the normal build is not invalidated).
+# The loom models: every crate's in-crate models (unit tests named `loom_*`) and every
+# `loom_*` integration test, built with `--cfg loom` in a target directory of their own (so
+# the normal build is not invalidated), one cargo invocation per crate so the crate and its
+# dependencies are compiled once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
@@ -8,10 +10,15 @@ export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
 for crate in runtime io sync; do
   pkg="ringloop-$crate"
-  # In-crate models (unit tests under cfg(loom)).
-  cargo test --release -p "$pkg" --lib loom_
+  # In-crate models: the unit tests whose names contain `loom_`.
+  cargo test --release -p "$pkg" --lib -- loom_
+  # Model files: every test in each `tests/loom_*.rs`.
+  targets=()
   for f in "$crate"/tests/loom_*.rs; do
     [ -e "$f" ] || continue
-    cargo test --release -p "$pkg" --test "$(basename "$f" .rs)"
+    targets+=(--test "$(basename "$f" .rs)")
   done
+  if [ ${#targets[@]} -gt 0 ]; then
+    cargo test --release -p "$pkg" "${targets[@]}"
+  fi
 done
