@@ -111,6 +111,27 @@ impl<T> Task<T> {
         header.callbacks.add(header, Box::new(callback));
     }
 
+    /// Wraps the handle so that dropping it cancels the task, as asyncio's `wait_for` and
+    /// `timeout` do to the task they time out (a plain `Task` only detaches on drop).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// ringloop::run(async {
+    ///     let slow = ringloop::create_task(ringloop::sleep(Duration::from_secs(60)));
+    ///     let probe = slow.info().id;
+    ///     let timed_out = ringloop::wait_for(slow.cancel_on_drop(), Duration::from_millis(5)).await;
+    ///     assert!(timed_out.is_err());
+    ///     ringloop::yield_now().await;
+    ///     // The task was cancelled, not left running.
+    ///     assert!(ringloop::all_tasks().iter().all(|t| t.id != probe));
+    /// });
+    /// ```
+    pub fn cancel_on_drop(self) -> crate::CancelOnDrop<T> {
+        crate::CancelOnDrop::new(self)
+    }
+
     /// Drops the handle on purpose: the task goes on running on its own.
     pub fn detach(self) {
         drop(self);
