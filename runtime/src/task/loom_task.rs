@@ -126,6 +126,17 @@ impl Fixture {
         }
     }
 
+    /// Starts a thread that wakes the task (with the waker its first poll published) and
+    /// runs whatever that queued: the usual other side of a race.
+    fn wake_and_run_on_another_thread(&self) -> thread::JoinHandle<()> {
+        let queue = self.queue.clone();
+        let slot = self.waker_slot.clone();
+        thread::spawn(move || {
+            Fixture::wake(&slot);
+            Fixture::run_queued(&queue);
+        })
+    }
+
     /// After every thread is done: drain what is left, and check nothing leaked or doubled.
     fn finish(self) {
         Fixture::run_queued(&self.queue);
@@ -181,12 +192,7 @@ fn loom_join_waker_races_completion() {
         let fx = Fixture::new();
         let handle = fx.spawn();
         Fixture::run_queued(&fx.queue); // first poll: pending, waker published
-        let queue = fx.queue.clone();
-        let slot = fx.waker_slot.clone();
-        let completer = thread::spawn(move || {
-            Fixture::wake(&slot);
-            Fixture::run_queued(&queue);
-        });
+        let completer = fx.wake_and_run_on_another_thread();
         let output = loom::future::block_on(handle);
         completer.join().unwrap();
         assert!(output.is_ok());
@@ -202,12 +208,7 @@ fn loom_handle_drop_races_completion() {
         let fx = Fixture::new();
         let handle = fx.spawn();
         Fixture::run_queued(&fx.queue);
-        let queue = fx.queue.clone();
-        let slot = fx.waker_slot.clone();
-        let completer = thread::spawn(move || {
-            Fixture::wake(&slot);
-            Fixture::run_queued(&queue);
-        });
+        let completer = fx.wake_and_run_on_another_thread();
         drop(handle);
         completer.join().unwrap();
         assert_eq!(fx.output_drops.load(Ordering::SeqCst), 1);
@@ -223,12 +224,7 @@ fn loom_cancel_races_wake_and_run() {
         let fx = Fixture::new();
         let handle = fx.spawn();
         Fixture::run_queued(&fx.queue); // idle, waker published
-        let queue = fx.queue.clone();
-        let slot = fx.waker_slot.clone();
-        let runner = thread::spawn(move || {
-            Fixture::wake(&slot);
-            Fixture::run_queued(&queue);
-        });
+        let runner = fx.wake_and_run_on_another_thread();
         let cancelled = handle.cancel();
         runner.join().unwrap();
         Fixture::run_queued(&fx.queue);
@@ -266,12 +262,7 @@ fn loom_join_waker_replaced_while_completing() {
         assert!(Pin::new(&mut handle)
             .poll(&mut Context::from_waker(&first_waker))
             .is_pending());
-        let queue = fx.queue.clone();
-        let slot = fx.waker_slot.clone();
-        let completer = thread::spawn(move || {
-            Fixture::wake(&slot);
-            Fixture::run_queued(&queue);
-        });
+        let completer = fx.wake_and_run_on_another_thread();
         let polled = Pin::new(&mut handle).poll(&mut Context::from_waker(&second_waker));
         completer.join().unwrap();
         match polled {
@@ -295,12 +286,7 @@ fn loom_done_callback_races_completion() {
         let fx = Fixture::new();
         let handle = fx.spawn();
         Fixture::run_queued(&fx.queue);
-        let queue = fx.queue.clone();
-        let slot = fx.waker_slot.clone();
-        let completer = thread::spawn(move || {
-            Fixture::wake(&slot);
-            Fixture::run_queued(&queue);
-        });
+        let completer = fx.wake_and_run_on_another_thread();
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = calls.clone();
         handle.add_done_callback(move |info| {
