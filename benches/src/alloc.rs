@@ -82,6 +82,25 @@ pub struct AllocDelta {
     pub allocations: usize,
 }
 
+/// Turns counting on for the rest of the process's life: for a process that measures from
+/// its start to its end, like the server child of the I/O workloads (see
+/// [`live_bytes_counted`]). Not to be mixed with [`measure_allocations`], which turns
+/// counting off when it ends.
+pub(crate) fn count_from_now() {
+    COUNTING.store(true, Ordering::SeqCst);
+}
+
+/// Bytes allocated minus bytes freed while counting was on; `None` if [`CountingAlloc`] is
+/// not the global allocator (nothing was counted).
+pub(crate) fn live_bytes_counted() -> Option<isize> {
+    if ALLOCATIONS.load(Ordering::SeqCst) == 0 {
+        return None;
+    }
+    let allocated = ALLOCATED_BYTES.load(Ordering::SeqCst) as isize;
+    let freed = FREED_BYTES.load(Ordering::SeqCst) as isize;
+    Some(allocated - freed)
+}
+
 /// Runs `f` with counting on and returns its result with what every thread allocated.
 ///
 /// Returns `None` for the delta if [`CountingAlloc`] is not the global allocator (nothing

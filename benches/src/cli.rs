@@ -239,6 +239,6 @@ mod tests {
             names(parse(&["spawn"]).unwrap()),
             ["spawn_many", "spawn_many_remote", "chained_spawn"]
         );
-        assert_eq!(names(parse(&[]).unwrap()).len(), 8);
+        assert_eq!(names(parse(&[]).unwrap()).len(), 19);
     }
 }

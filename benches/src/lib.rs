@@ -28,8 +28,12 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+mod child;
 mod cli;
 mod cpu;
+mod net;
+mod os;
+mod percentile;
 mod report;
 mod runner;
 mod runtimes;
@@ -37,15 +41,22 @@ mod sync;
 mod workloads;
 
 pub use alloc::{measure_allocations, AllocDelta, CountingAlloc};
+pub use child::{serve_child_if_asked, set_child_exe};
 pub use cli::{parse_args, Options, USAGE};
 pub use cpu::{burn_micros, calibrate, iterations_per_micro, parallel_capacity, spin};
+pub use net::{
+    loopback_listener, run_client, spawn_client, ClientConfig, ClientReport, EchoServer, Exchange,
+    Overrun, Tally, BACKLOG,
+};
+pub use os::{pin_to_last_cpu, raise_nofile_limit, resident_bytes};
+pub use percentile::{percentile, Distribution};
 pub use report::{output_dir, render_markdown, render_summary, write_report, Machine, ReportMeta};
 pub use runner::{
     run_suite, CellResult, Outcome, RunConfig, SampleEvent, Stats, WorkloadResult, MIN_REPETITIONS,
 };
 pub use runtimes::{
-    AnyRuntime, MonoioRt, RemoteSpawn, RingloopRt, Rt, RuntimeKind, TokioRt, Visit, VisitRemote,
-    DEFAULT_WORKERS,
+    AnyRuntime, IoRt, MonoioRt, RemoteSpawn, RingloopRt, Rt, RuntimeKind, TokioRt, Visit, VisitIo,
+    VisitRemote, DEFAULT_WORKERS,
 };
-pub use sync::{oneshot, Latch, YieldNow};
-pub use workloads::{all_workloads, Phase, Sample, Scale, Unit, Workload};
+pub use sync::{oneshot, FirstPoll, Latch, WaitGroup, WaitGroupWait, YieldNow};
+pub use workloads::{all_workloads, ExtraMetric, Phase, Sample, Scale, Unit, Workload};

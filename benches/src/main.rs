@@ -18,6 +18,10 @@ use ringloop_bench::{
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() -> ExitCode {
+    // The I/O workloads start this binary again as their server process.
+    if let Some(code) = ringloop_bench::serve_child_if_asked() {
+        return code;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse_args(args.clone()) {
         Ok(options) => options,

@@ -9,6 +9,8 @@
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
 //!                    "iterations_per_sample", "repetitions", "ringloop_speed_up_target"?,
+//!                    "extra_metrics"?: { "<name>": { "unit", "about" } },
+//!                    "client_shares_cpus_with_server"?: true,   // TCP workloads
 //!                    "<runtime>": median or null,            // one key per runtime
 //!                    "ratios": { "ringloop-multi/tokio-multi": .. },
 //!                    "ratios_of_best_samples": { .. },       // CPU-bound workloads only
@@ -103,6 +105,20 @@ fn workload(r: &WorkloadResult) -> Value {
     obj.insert("repetitions".into(), r.repetitions.into());
     if let Some(target) = r.speed_up_target {
         obj.insert("ringloop_speed_up_target".into(), target.into());
+    }
+    if !r.extra_metrics.is_empty() {
+        let extras: Map<String, Value> = r
+            .extra_metrics
+            .iter()
+            .map(|e| {
+                let about = json!({ "unit": e.unit, "about": e.about });
+                (e.name.to_owned(), about)
+            })
+            .collect();
+        obj.insert("extra_metrics".into(), extras.into());
+    }
+    if r.uses_load_generator {
+        obj.insert("client_shares_cpus_with_server".into(), true.into());
     }
     for kind in RuntimeKind::ALL {
         obj.insert(kind.name().into(), number(r.median(kind)));

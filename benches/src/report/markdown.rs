@@ -76,9 +76,18 @@ pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
     let mut out = results_table(results, meta);
     out.push_str(
         "\nCells: median ±half the min-max range over the repetitions. Ratios divide \
-         medians: below 1.00x ringloop is faster (or smaller). n/a: the workload does \
-         not apply (monoio cannot spawn from outside its thread); error: see below.\n",
+         medians (ringloop / the other): where lower is better, below 1.00x ringloop is \
+         ahead; where higher is better (msg/s), above 1.00x. n/a: the workload does not \
+         apply (monoio cannot spawn from outside its thread); error: see below.\n",
     );
+    if let Some(note) = load_generator_note(results, meta) {
+        let _ = writeln!(out, "\n{note}");
+    }
+    let extras = extras_tables(results, meta);
+    if !extras.is_empty() {
+        let _ = writeln!(out, "\nExtra metrics (medians):\n");
+        out.push_str(&extras);
+    }
     let speed_ups = speed_up_table(results, meta);
     if !speed_ups.is_empty() {
         let _ = writeln!(
@@ -174,8 +183,32 @@ fn header(meta: &ReportMeta) -> String {
     out
 }
 
+/// What the report says about the TCP workloads' load generator, if any ran.
+fn load_generator_note(results: &[WorkloadResult], meta: &ReportMeta) -> Option<String> {
+    let names: Vec<String> = results
+        .iter()
+        .filter(|r| r.uses_load_generator)
+        .map(|r| format!("`{}`", r.name))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Load generator ({}): one client thread of plain epoll code (mio), the same for \
+         every server, pinned to the machine's last CPU, over loopback. **Client and server \
+         share the machine's {} CPUs**, so the figures are those of a server that has about \
+         one CPU to itself next to a busy client, not of a dedicated machine.",
+        names.join(", "),
+        meta.machine.logical_cpus
+    ))
+}
+
 fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
-    let mut head = vec!["workload".to_owned(), "unit".to_owned()];
+    let mut head = vec![
+        "workload".to_owned(),
+        "unit".to_owned(),
+        "better".to_owned(),
+    ];
     head.extend(meta.runtimes.iter().map(|k| k.name().to_owned()));
     let ratios: Vec<_> = RATIOS
         .iter()
@@ -185,7 +218,11 @@ fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
     let rows = results
         .iter()
         .map(|r| {
-            let mut row = vec![r.name.to_owned(), r.unit.symbol().to_owned()];
+            let mut row = vec![
+                r.name.to_owned(),
+                r.unit.symbol().to_owned(),
+                direction(r).to_owned(),
+            ];
             row.extend(r.cells.iter().map(cell_text));
             row.extend(ratios.iter().map(|(_, a, b)| {
                 r.ratio(*a, *b)
@@ -194,7 +231,56 @@ fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
             row
         })
         .collect();
-    let mut align = vec![false, false];
+    let mut align = vec![false, false, false];
+    align.resize(head.len(), true);
+    table(&head, rows, &align)
+}
+
+fn direction(r: &WorkloadResult) -> &'static str {
+    if r.lower_is_better {
+        "lower"
+    } else {
+        "higher"
+    }
+}
+
+/// One table per workload that declares side figures: a row per figure, a column per
+/// runtime, each cell the median over the repetitions.
+fn extras_tables(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let mut head = vec![
+        "workload".to_owned(),
+        "metric".to_owned(),
+        "unit".to_owned(),
+    ];
+    head.extend(meta.runtimes.iter().map(|k| k.name().to_owned()));
+    let mut rows = Vec::new();
+    for r in results {
+        for extra in r.extra_metrics {
+            let cells: Vec<String> = meta
+                .runtimes
+                .iter()
+                .map(|&k| {
+                    r.extra_median(k, extra.name)
+                        .filter(|v| v.is_finite())
+                        .map_or_else(|| "-".to_owned(), format::value)
+                })
+                .collect();
+            if cells.iter().all(|c| c == "-") {
+                continue;
+            }
+            let mut row = vec![
+                r.name.to_owned(),
+                extra.name.to_owned(),
+                extra.unit.to_owned(),
+            ];
+            row.extend(cells);
+            rows.push(row);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut align = vec![false, false, false];
     align.resize(head.len(), true);
     table(&head, rows, &align)
 }

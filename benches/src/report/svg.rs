@@ -2,7 +2,8 @@
 //! `<text>` and laid out by plotters' built-in estimate).
 //!
 //! - `plots/<workload>.svg`: the median of every runtime as a bar, min-max as a whisker.
-//! - `plots/summary.svg`: per workload, ringloop's median divided by the counterpart's.
+//! - `plots/summary.svg`: per workload, ringloop's median divided by the counterpart's
+//!   (the inverse where higher is better, so below 1 always means ringloop is ahead).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -159,6 +160,16 @@ fn workload_plot(root: &Area<'_>, r: &WorkloadResult, meta: &ReportMeta) -> Plot
     root.present().map_err(|e| e.to_string())
 }
 
+/// `a`'s median over `b`'s where lower is better, `b`'s over `a`'s where higher is better, so
+/// that below 1 always means `a` is ahead.
+fn ahead_ratio(r: &WorkloadResult, a: RuntimeKind, b: RuntimeKind) -> Option<f64> {
+    if r.lower_is_better {
+        r.ratio(a, b)
+    } else {
+        r.ratio(b, a)
+    }
+}
+
 fn summary_plot(root: &Area<'_>, results: &[WorkloadResult]) -> PlotResult {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     // Each workload takes four slots: one per ratio and a gap.
@@ -166,13 +177,18 @@ fn summary_plot(root: &Area<'_>, results: &[WorkloadResult]) -> PlotResult {
     let n = results.len() * slots;
     let top = results
         .iter()
-        .flat_map(|r| SUMMARY.iter().filter_map(|(_, a, b, _)| r.ratio(*a, *b)))
+        .flat_map(|r| {
+            SUMMARY
+                .iter()
+                .filter_map(|(_, a, b, _)| ahead_ratio(r, *a, *b))
+        })
         .fold(1.0_f64, f64::max)
         * 1.15;
     let names: Vec<&str> = results.iter().map(|r| r.name).collect();
     let mut chart = ChartBuilder::on(root)
         .caption(
-            "ringloop median / other runtime's median (below 1 = ringloop better)",
+            "ringloop median / other runtime's median (below 1 = ringloop better; \
+             inverted where higher is better)",
             (FONT, 18),
         )
         .margin(14)
@@ -197,7 +213,7 @@ fn summary_plot(root: &Area<'_>, results: &[WorkloadResult]) -> PlotResult {
         .map_err(|e| e.to_string())?;
     for (j, (legend, a, b, colour)) in SUMMARY.iter().enumerate() {
         let bars = results.iter().enumerate().filter_map(|(w, r)| {
-            let ratio = r.ratio(*a, *b)?;
+            let ratio = ahead_ratio(r, *a, *b)?;
             let slot = w * slots + j;
             let mut bar = Rectangle::new(
                 [

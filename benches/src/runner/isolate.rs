@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::panic_log;
+use super::{panic_log, warnings};
 use crate::runtimes::RuntimeKind;
 use crate::workloads::{Phase, Sample, Workload};
 
@@ -29,7 +29,7 @@ const POLL: Duration = Duration::from_millis(20);
 /// The result of one isolated sample.
 pub(super) struct Run {
     pub(super) result: Result<Sample, String>,
-    pub(super) warning: Option<String>,
+    pub(super) warnings: Vec<String>,
 }
 
 enum Message {
@@ -53,11 +53,13 @@ pub(super) fn run_sample(
     if let Err(e) = spawned {
         return Run {
             result: Err(format!("could not start a sample thread: {e}")),
-            warning: None,
+            warnings: Vec::new(),
         };
     }
     let result = wait_for_sample(&rx, panics_before, timeout);
-    let warning = match &result {
+    // The sample thread raises its warnings before it sends the sample.
+    let mut warnings = warnings::take();
+    let shutdown = match &result {
         Ok(_) => match rx.recv_timeout(SHUTDOWN_GRACE) {
             Ok(Message::ShutDown) => None,
             Ok(Message::Sample(Ok(_))) => unreachable!("one sample per thread"),
@@ -69,7 +71,8 @@ pub(super) fn run_sample(
         // The thread is stuck or gone; nothing more to wait for.
         Err(_) => None,
     };
-    Run { result, warning }
+    warnings.extend(shutdown);
+    Run { result, warnings }
 }
 
 fn wait_for_sample(

@@ -14,15 +14,17 @@
 mod isolate;
 mod panic_log;
 mod stats;
+mod warnings;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use stats::Stats;
+pub(crate) use warnings::warn;
 
 use crate::cpu;
 use crate::runtimes::RuntimeKind;
-use crate::workloads::{Sample, Unit, Workload};
+use crate::workloads::{ExtraMetric, Sample, Unit, Workload};
 
 /// How the suite runs.
 #[derive(Debug, Clone)]
@@ -124,6 +126,10 @@ pub struct WorkloadResult {
     pub shows_speed_up: bool,
     /// The speed-up ringloop should reach ([`Workload::speed_up_target`]).
     pub speed_up_target: Option<f64>,
+    /// The side figures the report shows ([`Workload::extra_metrics`]).
+    pub extra_metrics: &'static [ExtraMetric],
+    /// Whether the TCP load generator shared the machine ([`Workload::uses_load_generator`]).
+    pub uses_load_generator: bool,
     /// Repetitions run (fewer than asked if the time budget ran short).
     pub repetitions: usize,
     /// One cell per configured runtime, in column order.
@@ -139,6 +145,13 @@ impl WorkloadResult {
     /// The median of `kind`, if measured.
     pub fn median(&self, kind: RuntimeKind) -> Option<f64> {
         self.cell(kind).and_then(CellResult::median)
+    }
+
+    /// The median of side figure `name` on `kind`, if measured.
+    pub fn extra_median(&self, kind: RuntimeKind, name: &str) -> Option<f64> {
+        let cell = self.cell(kind).filter(|c| c.outcome == Outcome::Measured)?;
+        let (_, values) = cell.extras.iter().find(|(n, _)| *n == name)?;
+        Stats::of(values).map(|s| s.median)
     }
 
     /// `median(numerator) / median(denominator)`, if both were measured.
@@ -236,7 +249,11 @@ fn run_workload(
                 runtime: cell.runtime,
                 result: &run.result,
             });
-            cell.warnings.extend(run.warning);
+            for warning in run.warnings {
+                if !cell.warnings.contains(&warning) {
+                    cell.warnings.push(warning);
+                }
+            }
             match run.result {
                 Ok(sample) => cell.record(sample),
                 Err(error) => cell.outcome = Outcome::Failed(error),
@@ -251,6 +268,8 @@ fn run_workload(
         iterations: workload.iterations().max(1),
         shows_speed_up: workload.shows_speed_up(),
         speed_up_target: workload.speed_up_target(),
+        extra_metrics: workload.extra_metrics(),
+        uses_load_generator: workload.uses_load_generator(),
         repetitions,
         cells,
     }
@@ -301,6 +320,8 @@ mod tests {
             iterations: 1,
             shows_speed_up: true,
             speed_up_target: None,
+            extra_metrics: &[],
+            uses_load_generator: false,
             repetitions: 3,
             cells: vec![
                 cell(RuntimeKind::TokioMulti, &[100.0, 190.0, 200.0]),

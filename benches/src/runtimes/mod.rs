@@ -2,10 +2,11 @@
 //!
 //! [`Rt`] is what a workload needs from a runtime: `block_on`, a detached spawn from
 //! inside the runtime, and `yield_now`. [`RemoteSpawn`] adds spawning from outside (the
-//! thread that owns the runtime), which monoio does not offer. Workloads are written
-//! once, generic over these traits, and reach a concrete runtime through the
-//! [`Visit`]/[`VisitRemote`] visitors of [`AnyRuntime`], so every runtime runs the same
-//! monomorphised code with no dynamic dispatch on the hot path.
+//! thread that owns the runtime), which monoio does not offer. [`IoRt`] adds the runtime's
+//! own timer and TCP sockets. Workloads are written once, generic over these traits, and
+//! reach a concrete runtime through the [`Visit`]/[`VisitRemote`]/[`VisitIo`] visitors of
+//! [`AnyRuntime`], so every runtime runs the same monomorphised code with no dynamic
+//! dispatch on the hot path.
 
 mod kind;
 mod monoio_rt;
@@ -14,11 +15,17 @@ mod tokio_rt;
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use kind::{RuntimeKind, DEFAULT_WORKERS};
 pub use monoio_rt::MonoioRt;
 pub use ringloop_rt::RingloopRt;
 pub use tokio_rt::TokioRt;
+
+use crate::net::EchoServer;
 
 /// What a workload needs from a runtime.
 pub trait Rt: Sized + 'static {
@@ -47,6 +54,41 @@ pub trait RemoteSpawn: Rt {
         F: Future<Output = ()> + Send + 'static;
 }
 
+/// Runtimes with their own timers and TCP sockets: what the I/O workloads need.
+///
+/// Each runtime implements these with its own API (monoio's futures are not `Send`, so
+/// they cannot go through [`Rt::spawn`]); the shape is the same for all, see
+/// [`crate::net::EchoServer`].
+pub trait IoRt: Rt {
+    /// Sleeps on the runtime's timer (from inside the runtime).
+    fn sleep(duration: Duration) -> impl Future<Output = ()>;
+
+    /// Waits until `flag` is set, looking every `period`.
+    ///
+    /// For news from a plain thread (the load generator, the child's control thread): a
+    /// waker woken from a thread outside monoio does nothing without monoio's `sync`
+    /// feature, which the suite leaves off, so this polls a flag instead.
+    fn wait_until_set(flag: &AtomicBool, period: Duration) -> impl Future<Output = ()> + '_ {
+        async move {
+            while !flag.load(Ordering::Acquire) {
+                Self::sleep(period).await;
+            }
+        }
+    }
+
+    /// Spawns a task (from inside the runtime) that sleeps for `duration` on the runtime's
+    /// timer, then calls `woke` with how late it woke: the time past `duration` after the
+    /// sleep started.
+    fn spawn_sleeper<F>(duration: Duration, woke: F)
+    where
+        F: FnOnce(Duration) + Send + 'static;
+
+    /// Spawns the echo server's accept loop on `listener` (from inside the runtime): one
+    /// task per connection, `TCP_NODELAY`, reading into a buffer of
+    /// [`EchoServer::buffer_size`] bytes and writing back what it read.
+    fn spawn_echo_server(listener: TcpListener, server: Arc<EchoServer>);
+}
+
 /// A job run against a statically known runtime; see [`AnyRuntime::visit`].
 pub trait Visit {
     /// What the job returns.
@@ -61,6 +103,14 @@ pub trait VisitRemote {
     type Output;
     /// Runs the job on `rt`.
     fn visit<R: RemoteSpawn>(self, rt: &mut R) -> Self::Output;
+}
+
+/// A job that needs [`IoRt`]; see [`AnyRuntime::visit_io`].
+pub trait VisitIo {
+    /// What the job returns.
+    type Output;
+    /// Runs the job on `rt`.
+    fn visit<R: IoRt>(self, rt: &mut R) -> Self::Output;
 }
 
 /// A built runtime of any kind.
@@ -81,6 +131,33 @@ impl AnyRuntime {
             AnyRuntime::Ringloop(rt) => job.visit(rt),
             AnyRuntime::Tokio(rt) => job.visit(rt),
             AnyRuntime::Monoio(rt) => job.visit(rt),
+        }
+    }
+
+    /// Runs `job`, which needs the runtime's timers or sockets.
+    pub fn visit_io<V: VisitIo>(&mut self, job: V) -> V::Output {
+        match self {
+            AnyRuntime::Ringloop(rt) => job.visit(rt),
+            AnyRuntime::Tokio(rt) => job.visit(rt),
+            AnyRuntime::Monoio(rt) => job.visit(rt),
+        }
+    }
+
+    /// Which configuration this is.
+    pub fn kind(&self) -> RuntimeKind {
+        match self {
+            AnyRuntime::Ringloop(rt) => rt.kind(),
+            AnyRuntime::Tokio(rt) => rt.kind(),
+            AnyRuntime::Monoio(_) => RuntimeKind::Monoio,
+        }
+    }
+
+    /// Threads that run its tasks (the worker threads of a multi-threaded runtime, else 1).
+    pub fn workers(&self) -> usize {
+        match self {
+            AnyRuntime::Ringloop(rt) => rt.runtime().worker_threads().max(1),
+            AnyRuntime::Tokio(rt) => rt.workers(),
+            AnyRuntime::Monoio(_) => 1,
         }
     }
 

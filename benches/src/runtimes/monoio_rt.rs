@@ -1,4 +1,5 @@
-//! monoio behind [`Rt`]: one thread, io_uring driver, `monoio::spawn`.
+//! monoio behind [`Rt`]: one thread, io_uring driver with its timer, `monoio::spawn`; its
+//! timers and TCP (`monoio::time`, `monoio::net`) behind [`IoRt`].
 //!
 //! monoio has no `yield_now`, so it gets our [`YieldNow`], and no way to spawn from
 //! outside the runtime, so it does not implement [`super::RemoteSpawn`].
@@ -6,19 +7,28 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::Rt;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+
+use super::{IoRt, Rt};
+use crate::net::EchoServer;
 use crate::sync::YieldNow;
 
-/// A built monoio runtime on the io_uring driver.
+type Driver = monoio::time::TimeDriver<monoio::IoUringDriver>;
+
+/// A built monoio runtime on the io_uring driver, with its timer enabled.
 pub struct MonoioRt {
-    rt: monoio::Runtime<monoio::IoUringDriver>,
+    rt: monoio::Runtime<Driver>,
 }
 
 impl MonoioRt {
-    /// `RuntimeBuilder::<IoUringDriver>::new().build()`.
+    /// `RuntimeBuilder::<IoUringDriver>::new().enable_timer().build()`.
     pub fn new() -> io::Result<Self> {
-        let rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().build()?;
+        let rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .enable_timer()
+            .build()?;
         Ok(MonoioRt { rt })
     }
 }
@@ -44,5 +54,64 @@ impl Rt for MonoioRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         YieldNow::new()
+    }
+}
+
+impl IoRt for MonoioRt {
+    async fn sleep(duration: Duration) {
+        monoio::time::sleep(duration).await;
+    }
+
+    fn spawn_sleeper<F>(duration: Duration, woke: F)
+    where
+        F: FnOnce(Duration) + Send + 'static,
+    {
+        drop(monoio::spawn(async move {
+            let deadline = Instant::now() + duration;
+            monoio::time::sleep(duration).await;
+            woke(Instant::now().saturating_duration_since(deadline));
+        }));
+    }
+
+    fn spawn_echo_server(listener: std::net::TcpListener, server: Arc<EchoServer>) {
+        drop(monoio::spawn(async move {
+            let error = accept_loop(listener, &server).await.err();
+            server.accept_loop_done(error);
+        }));
+    }
+}
+
+async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) -> io::Result<()> {
+    let listener = monoio::net::TcpListener::from_std(listener)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        if !server.accepted() {
+            return Ok(());
+        }
+        let server = server.clone();
+        drop(monoio::spawn(async move {
+            echo(stream, server.buffer_size()).await;
+            server.connection_done();
+        }));
+    }
+}
+
+/// Reads into an owned buffer and writes back what was read, until end of stream or error.
+async fn echo(mut stream: monoio::net::TcpStream, buffer_size: usize) {
+    let mut buf = Vec::with_capacity(buffer_size);
+    loop {
+        // The read fills the buffer from its start and sets its length to the count.
+        let (read, back) = stream.read(buf).await;
+        buf = back;
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let (written, back) = stream.write_all(buf).await;
+        buf = back;
+        if written.is_err() {
+            return;
+        }
     }
 }

@@ -1,14 +1,19 @@
-//! ringloop behind [`Rt`]: `create_task` from inside, `Runtime::spawn` from outside.
+//! ringloop behind [`Rt`]: `create_task` from inside, `Runtime::spawn` from outside; its
+//! timers and TCP behind [`IoRt`].
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{RemoteSpawn, Rt};
+use super::{IoRt, RemoteSpawn, Rt, RuntimeKind};
+use crate::net::EchoServer;
 
 /// A built ringloop runtime (either flavour).
 #[derive(Debug)]
 pub struct RingloopRt {
     rt: ringloop::Runtime,
+    kind: RuntimeKind,
 }
 
 impl RingloopRt {
@@ -17,13 +22,30 @@ impl RingloopRt {
         let rt = ringloop::Runtime::builder()
             .worker_threads(workers)
             .build()?;
-        Ok(RingloopRt { rt })
+        Ok(RingloopRt {
+            rt,
+            kind: RuntimeKind::RingloopMulti,
+        })
     }
 
     /// The single-threaded runtime.
     pub fn single() -> io::Result<Self> {
         let rt = ringloop::Runtime::builder().single_threaded().build()?;
-        Ok(RingloopRt { rt })
+        Ok(RingloopRt {
+            rt,
+            kind: RuntimeKind::RingloopSingle,
+        })
+    }
+
+    /// Which flavour this is.
+    pub fn kind(&self) -> RuntimeKind {
+        self.kind
+    }
+
+    /// The runtime itself, e.g. to read [`ringloop::Runtime::metrics`] from another thread
+    /// while one runs `block_on`.
+    pub fn runtime(&self) -> &ringloop::Runtime {
+        &self.rt
     }
 }
 
@@ -54,5 +76,68 @@ impl RemoteSpawn for RingloopRt {
         F: Future<Output = ()> + Send + 'static,
     {
         self.rt.spawn(fut)
+    }
+}
+
+impl IoRt for RingloopRt {
+    async fn sleep(duration: Duration) {
+        ringloop::sleep(duration)
+            .await
+            .expect("ringloop::sleep failed");
+    }
+
+    fn spawn_sleeper<F>(duration: Duration, woke: F)
+    where
+        F: FnOnce(Duration) + Send + 'static,
+    {
+        drop(ringloop::create_task(async move {
+            let deadline = Instant::now() + duration;
+            ringloop::sleep(duration)
+                .await
+                .expect("ringloop::sleep failed");
+            woke(Instant::now().saturating_duration_since(deadline));
+        }));
+    }
+
+    fn spawn_echo_server(listener: std::net::TcpListener, server: Arc<EchoServer>) {
+        drop(ringloop::create_task(async move {
+            let error = accept_loop(listener, &server).await.err();
+            server.accept_loop_done(error);
+        }));
+    }
+}
+
+async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) -> io::Result<()> {
+    let listener = ringloop::net::TcpListener::from_std(listener)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        if !server.accepted() {
+            return Ok(());
+        }
+        let server = server.clone();
+        drop(ringloop::create_task(async move {
+            echo(stream, server.buffer_size()).await;
+            server.connection_done();
+        }));
+    }
+}
+
+/// Reads into an owned buffer and writes back what was read, until end of stream or error.
+async fn echo(stream: ringloop::net::TcpStream, buffer_size: usize) {
+    let mut buf = Vec::with_capacity(buffer_size);
+    loop {
+        // The read fills the buffer from its start and sets its length to the count.
+        let (read, back) = stream.read(buf).await;
+        buf = back;
+        match read {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let (written, back) = stream.write_all(buf).await;
+        buf = back;
+        if written.is_err() {
+            return;
+        }
     }
 }

@@ -1,15 +1,22 @@
-//! tokio behind [`Rt`]: `tokio::spawn` from inside, `Runtime::spawn` from outside.
+//! tokio behind [`Rt`]: `tokio::spawn` from inside, `Runtime::spawn` from outside; its
+//! timers and TCP (`tokio::time`, `tokio::net`) behind [`IoRt`].
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::{RemoteSpawn, Rt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{IoRt, RemoteSpawn, Rt, RuntimeKind};
+use crate::net::EchoServer;
 
 /// A built tokio runtime (either flavour), with its drivers enabled as an application
 /// would have them.
 #[derive(Debug)]
 pub struct TokioRt {
     rt: tokio::runtime::Runtime,
+    kind: RuntimeKind,
 }
 
 impl TokioRt {
@@ -19,7 +26,10 @@ impl TokioRt {
             .worker_threads(workers)
             .enable_all()
             .build()?;
-        Ok(TokioRt { rt })
+        Ok(TokioRt {
+            rt,
+            kind: RuntimeKind::TokioMulti,
+        })
     }
 
     /// `current_thread`.
@@ -27,7 +37,20 @@ impl TokioRt {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        Ok(TokioRt { rt })
+        Ok(TokioRt {
+            rt,
+            kind: RuntimeKind::TokioCurrent,
+        })
+    }
+
+    /// Which flavour this is.
+    pub fn kind(&self) -> RuntimeKind {
+        self.kind
+    }
+
+    /// Threads that run its tasks (1 for `current_thread`).
+    pub fn workers(&self) -> usize {
+        self.rt.metrics().num_workers()
     }
 }
 
@@ -58,5 +81,60 @@ impl RemoteSpawn for TokioRt {
         F: Future<Output = ()> + Send + 'static,
     {
         self.rt.spawn(fut)
+    }
+}
+
+impl IoRt for TokioRt {
+    async fn sleep(duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
+    fn spawn_sleeper<F>(duration: Duration, woke: F)
+    where
+        F: FnOnce(Duration) + Send + 'static,
+    {
+        drop(tokio::spawn(async move {
+            let deadline = Instant::now() + duration;
+            tokio::time::sleep(duration).await;
+            woke(Instant::now().saturating_duration_since(deadline));
+        }));
+    }
+
+    fn spawn_echo_server(listener: std::net::TcpListener, server: Arc<EchoServer>) {
+        drop(tokio::spawn(async move {
+            let error = accept_loop(listener, &server).await.err();
+            server.accept_loop_done(error);
+        }));
+    }
+}
+
+async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        if !server.accepted() {
+            return Ok(());
+        }
+        let server = server.clone();
+        drop(tokio::spawn(async move {
+            echo(stream, server.buffer_size()).await;
+            server.connection_done();
+        }));
+    }
+}
+
+/// Reads into the task's buffer and writes back what was read, until end of stream or error.
+async fn echo(mut stream: tokio::net::TcpStream, buffer_size: usize) {
+    let mut buf = vec![0_u8; buffer_size];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if stream.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }

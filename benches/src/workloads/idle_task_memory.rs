@@ -82,11 +82,9 @@ struct Job {
 }
 
 /// What each idle task runs: counts down, then parks forever holding its waker.
-fn idle_task(latch: Arc<Latch>) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        latch.count_down();
-        ParkForever::default().await;
-    }
+async fn idle_task(latch: Arc<Latch>) {
+    latch.count_down();
+    ParkForever::default().await;
 }
 
 impl Visit for Job {

@@ -6,12 +6,23 @@
 //! generic job, see `spawn_many.rs`) and list it in [`all_workloads`].
 
 mod chained_spawn;
+mod connections;
 mod cpu_parallel;
+mod echo;
+mod event_broadcast;
 mod idle_task_memory;
 mod imbalanced;
+mod mutex_contended;
 mod ping_pong;
+mod queue;
+mod semaphore;
 mod spawn_many;
 mod spawn_many_remote;
+mod sync_family;
+mod syscalls_per_message;
+mod tcp_echo;
+mod tcp_latency;
+mod timers;
 mod yield_many;
 
 use std::fmt::Debug;
@@ -46,6 +57,14 @@ pub enum Unit {
     Millis,
     /// Bytes of memory per task.
     BytesPerTask,
+    /// Round trips per second.
+    MessagesPerSec,
+    /// Microseconds.
+    Micros,
+    /// Bytes of memory per connection.
+    BytesPerConnection,
+    /// System calls per echoed message.
+    SyscallsPerMessage,
 }
 
 impl Unit {
@@ -54,8 +73,24 @@ impl Unit {
         match self {
             Unit::Millis => "ms",
             Unit::BytesPerTask => "bytes/task",
+            Unit::MessagesPerSec => "msg/s",
+            Unit::Micros => "us",
+            Unit::BytesPerConnection => "bytes/conn",
+            Unit::SyscallsPerMessage => "syscalls/msg",
         }
     }
+}
+
+/// A side figure a workload reports next to its main one (in [`Sample::extras`]), shown in
+/// the report's extra-metrics table and described in the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtraMetric {
+    /// The key in [`Sample::extras`] and in the JSON.
+    pub name: &'static str,
+    /// Its unit, as printed.
+    pub unit: &'static str,
+    /// What it is, in a few words.
+    pub about: &'static str,
 }
 
 /// One measured value in the workload's [`Unit`], plus optional named side figures.
@@ -121,6 +156,18 @@ pub trait Workload: Debug + Send + Sync {
         None
     }
 
+    /// The side figures the report shows for this workload (it may record more in the
+    /// JSON).
+    fn extra_metrics(&self) -> &'static [ExtraMetric] {
+        &[]
+    }
+
+    /// Whether the workload's server shares the machine with the TCP load generator
+    /// (`crate::net::run_client`); the report then says so.
+    fn uses_load_generator(&self) -> bool {
+        false
+    }
+
     /// Runs one iteration on `rt`. An error means the figure cannot be measured here.
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String>;
 }
@@ -136,7 +183,28 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(cpu_parallel::CpuParallel::new(scale)),
         Arc::new(imbalanced::Imbalanced::new(scale)),
         Arc::new(idle_task_memory::IdleTaskMemory::new(scale)),
+        Arc::new(timers::Timers::new(scale)),
+        Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::SMALL)),
+        Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::LARGE)),
+        Arc::new(tcp_latency::TcpLatency::new(scale)),
+        Arc::new(connections::Connections::new(scale)),
+        Arc::new(syscalls_per_message::SyscallsPerMessage::new(scale)),
+        Arc::new(mutex_contended::MutexContended::new(scale)),
+        Arc::new(semaphore::SemaphoreWorkload::new(scale)),
+        Arc::new(queue::QueueWorkload::new(scale, queue::BOUNDED)),
+        Arc::new(queue::QueueWorkload::new(scale, queue::UNBOUNDED)),
+        Arc::new(event_broadcast::EventBroadcast::new(scale)),
     ]
+}
+
+/// Repetitions of the workloads whose samples are long (a fixed measurement window, a
+/// child process): fewer than the suite's default, so the quick run stays under a minute
+/// and the full run within a few.
+fn long_sample_repetitions(scale: Scale) -> usize {
+    match scale {
+        Scale::Quick => 3,
+        Scale::Full => 7,
+    }
 }
 
 /// Times `rt.block_on(fut)` and returns the wall time in milliseconds.

@@ -1,0 +1,10 @@
+//! TCP for the I/O workloads: the load generator every server faces, its bookkeeping, and
+//! what the runtimes' echo servers share.
+
+mod accounting;
+mod client;
+mod server;
+
+pub use accounting::{Exchange, Overrun, Tally};
+pub use client::{run_client, spawn_client, ClientConfig, ClientReport};
+pub use server::{loopback_listener, EchoServer, BACKLOG};

@@ -1,0 +1,166 @@
+//! timers: many sleeps of random length, started together, on the runtime's own timer.
+//!
+//! A task spawns 100,000 tasks; each sleeps for 1 to 50 ms (whole milliseconds, drawn from a
+//! fixed seed, so every runtime sleeps the same list) with the runtime's sleep
+//! (`ringloop::sleep`, `tokio::time::sleep`, `monoio::time::sleep`) and records how late it
+//! woke: the time past its duration, measured from just before the sleep started. The main
+//! figure is the wall time until the last sleeper woke (at least 50 ms); the p50, p99 and
+//! largest lateness are extras. Timers never fire early; a runtime whose timer has a 1 ms
+//! tick (tokio, monoio) wakes up to a tick late by design.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{thousands, ExtraMetric, Phase, Sample, Scale, Workload};
+use crate::percentile::Distribution;
+use crate::runtimes::{AnyRuntime, IoRt, VisitIo};
+use crate::sync::Latch;
+
+/// The seed of the sleep lengths (the same for every runtime and run).
+const SEED: u64 = 0x7469_6d65_7273; // "timers"
+/// Sleep lengths are 1 to this many milliseconds.
+const MAX_MILLIS: u64 = 50;
+
+const EXTRAS: &[ExtraMetric] = &[
+    ExtraMetric {
+        name: "p50_lateness_ms",
+        unit: "ms",
+        about: "median time a sleeper woke past its duration",
+    },
+    ExtraMetric {
+        name: "p99_lateness_ms",
+        unit: "ms",
+        about: "99th percentile lateness",
+    },
+    ExtraMetric {
+        name: "max_lateness_ms",
+        unit: "ms",
+        about: "largest lateness",
+    },
+];
+
+/// See the module docs.
+#[derive(Debug)]
+pub(crate) struct Timers {
+    durations: Arc<Vec<Duration>>,
+    repetitions: usize,
+}
+
+impl Timers {
+    pub(crate) fn new(scale: Scale) -> Self {
+        Timers {
+            durations: Arc::new(sleep_lengths(100_000, SEED)),
+            repetitions: match scale {
+                Scale::Quick => 3,
+                Scale::Full => 11,
+            },
+        }
+    }
+}
+
+/// `n` sleep lengths of 1 to [`MAX_MILLIS`] whole milliseconds from `seed` (SplitMix64).
+fn sleep_lengths(n: usize, seed: u64) -> Vec<Duration> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            Duration::from_millis(1 + z % MAX_MILLIS)
+        })
+        .collect()
+}
+
+impl Workload for Timers {
+    fn name(&self) -> &'static str {
+        "timers"
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "{} sleeps of 1-{MAX_MILLIS} ms (fixed seed), one task each, spawned together: \
+             wall time until the last woke; lateness percentiles are extras",
+            thousands(self.durations.len())
+        )
+    }
+
+    fn max_repetitions(&self) -> Option<usize> {
+        Some(self.repetitions)
+    }
+
+    fn extra_metrics(&self) -> &'static [ExtraMetric] {
+        EXTRAS
+    }
+
+    fn run(&self, rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
+        rt.visit_io(Job {
+            durations: self.durations.clone(),
+        })
+    }
+}
+
+struct Job {
+    durations: Arc<Vec<Duration>>,
+}
+
+impl VisitIo for Job {
+    type Output = Result<Sample, String>;
+
+    fn visit<R: IoRt>(self, rt: &mut R) -> Result<Sample, String> {
+        let n = self.durations.len();
+        let lateness: Arc<Vec<AtomicU64>> = Arc::new((0..n).map(|_| AtomicU64::new(0)).collect());
+        let latch = Arc::new(Latch::new(n));
+        let start = Instant::now();
+        rt.block_on({
+            let (durations, lateness, latch) = (self.durations, lateness.clone(), latch.clone());
+            async move {
+                let done = latch.clone();
+                R::spawn(async move {
+                    for (i, &duration) in durations.iter().enumerate() {
+                        let (lateness, latch) = (lateness.clone(), latch.clone());
+                        R::spawn_sleeper(duration, move |late| {
+                            let nanos = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+                            lateness[i].store(nanos, Ordering::Relaxed);
+                            latch.count_down();
+                        });
+                    }
+                });
+                done.wait().await;
+            }
+        });
+        let wall = start.elapsed();
+        let mut late: Vec<u64> = lateness.iter().map(|l| l.load(Ordering::Relaxed)).collect();
+        let late = Distribution::of(&mut late).ok_or("no sleeper")?;
+        let ms = |nanos: u64| nanos as f64 / 1e6;
+        Ok(Sample {
+            value: wall.as_secs_f64() * 1e3,
+            extras: vec![
+                ("p50_lateness_ms", ms(late.p50)),
+                ("p99_lateness_ms", ms(late.p99)),
+                ("max_lateness_ms", ms(late.max)),
+                ("mean_lateness_ms", late.mean / 1e6),
+            ],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleep_lengths_are_fixed_and_in_range() {
+        let a = sleep_lengths(10_000, SEED);
+        assert_eq!(a, sleep_lengths(10_000, SEED));
+        assert_ne!(a, sleep_lengths(10_000, SEED + 1));
+        let ms: Vec<u64> = a.iter().map(|d| d.as_millis() as u64).collect();
+        assert_eq!(ms.iter().min(), Some(&1));
+        assert_eq!(ms.iter().max(), Some(&MAX_MILLIS));
+        // Roughly uniform: the mean of 1..=50 is 25.5.
+        let mean = ms.iter().sum::<u64>() as f64 / ms.len() as f64;
+        assert!((mean - 25.5).abs() < 1.0, "{mean}");
+    }
+}
