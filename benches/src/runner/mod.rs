@@ -6,10 +6,13 @@
 //! runtime that panics, hangs or fails to build marks its cell as failed and is skipped
 //! for the rest of that workload, and the suite goes on.
 //!
-//! With a time budget (`--quick` sets one), each workload gets an equal share of what is
-//! left of it; once [`MIN_REPETITIONS`] are done, a workload stops early when another
-//! repetition would overrun its share. On a quiet machine every repetition fits; on a
-//! busy one the run still ends in time, with fewer repetitions (the report says how many).
+//! With a time budget (`--quick` sets one), each workload the budget can shorten gets an
+//! equal share of what is left of it; once [`MIN_REPETITIONS`] are done, such a workload
+//! stops early when another repetition would overrun its share. Workloads capped at
+//! [`MIN_REPETITIONS`] or fewer (the fixed-window I/O workloads) cannot be shortened: they
+//! take no share, and their time simply comes out of what is left. On a quiet machine every
+//! repetition fits; on a busy one the run still ends in time, with fewer repetitions (the
+//! report says how many).
 
 mod isolate;
 mod panic_log;
@@ -203,13 +206,25 @@ pub fn run_suite(
     cpu::calibrate();
     let mut results = Vec::with_capacity(workloads.len());
     for (i, workload) in workloads.iter().enumerate() {
+        let shortenable = workloads[i..]
+            .iter()
+            .filter(|w| wanted_repetitions(w.as_ref(), config) > MIN_REPETITIONS)
+            .count();
         let share = config.budget.map(|budget| {
             let left = budget.saturating_sub(start.elapsed());
-            left / (workloads.len() - i) as u32
+            left / shortenable.max(1) as u32
         });
         results.push(run_workload(workload, config, share, on_sample));
     }
     results
+}
+
+/// The repetitions `workload` asks for under `config` (its cap, if lower).
+fn wanted_repetitions(workload: &dyn Workload, config: &RunConfig) -> usize {
+    workload
+        .max_repetitions()
+        .map_or(config.repetitions, |cap| cap.min(config.repetitions))
+        .max(1)
 }
 
 fn run_workload(
@@ -219,10 +234,7 @@ fn run_workload(
     on_sample: &mut dyn FnMut(&SampleEvent<'_>),
 ) -> WorkloadResult {
     let start = Instant::now();
-    let wanted = workload
-        .max_repetitions()
-        .map_or(config.repetitions, |cap| cap.min(config.repetitions))
-        .max(1);
+    let wanted = wanted_repetitions(workload.as_ref(), config);
     let mut cells: Vec<CellResult> = config
         .runtimes
         .iter()

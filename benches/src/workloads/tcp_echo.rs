@@ -47,7 +47,7 @@ pub(crate) struct TcpEcho {
 impl TcpEcho {
     pub(crate) fn new(scale: Scale, message_size: usize) -> Self {
         let (warm_up, window) = match scale {
-            Scale::Quick => (Duration::from_millis(50), Duration::from_millis(250)),
+            Scale::Quick => (Duration::from_millis(50), Duration::from_millis(200)),
             Scale::Full => (Duration::from_millis(200), Duration::from_secs(1)),
         };
         TcpEcho {
