@@ -206,17 +206,26 @@ pub fn run_suite(
     cpu::calibrate();
     let mut results = Vec::with_capacity(workloads.len());
     for (i, workload) in workloads.iter().enumerate() {
-        let shortenable = workloads[i..]
-            .iter()
-            .filter(|w| wanted_repetitions(w.as_ref(), config) > MIN_REPETITIONS)
-            .count();
         let share = config.budget.map(|budget| {
-            let left = budget.saturating_sub(start.elapsed());
-            left / shortenable.max(1) as u32
+            budget_share(
+                budget.saturating_sub(start.elapsed()),
+                &workloads[i..],
+                config,
+            )
         });
         results.push(run_workload(workload, config, share, on_sample));
     }
     results
+}
+
+/// The share of `left` for the first of the `remaining` workloads: an equal part among
+/// those the budget can shorten (that want more than [`MIN_REPETITIONS`]).
+fn budget_share(left: Duration, remaining: &[Arc<dyn Workload>], config: &RunConfig) -> Duration {
+    let shortenable = remaining
+        .iter()
+        .filter(|w| wanted_repetitions(w.as_ref(), config) > MIN_REPETITIONS)
+        .count();
+    left / shortenable.max(1) as u32
 }
 
 /// The repetitions `workload` asks for under `config` (its cap, if lower).
@@ -316,6 +325,53 @@ mod tests {
                 _ => Ok(Sample::new(1.0)),
             }
         }
+    }
+
+    /// A workload that only describes itself, with a repetition cap.
+    #[derive(Debug)]
+    struct Capped(Option<usize>);
+
+    impl Workload for Capped {
+        fn name(&self) -> &'static str {
+            "capped"
+        }
+
+        fn description(&self) -> String {
+            String::new()
+        }
+
+        fn max_repetitions(&self) -> Option<usize> {
+            self.0
+        }
+
+        fn run(&self, _rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
+            Ok(Sample::new(1.0))
+        }
+    }
+
+    #[test]
+    fn only_shortenable_workloads_share_the_budget() {
+        let config = RunConfig {
+            repetitions: 5,
+            runtimes: vec![RuntimeKind::TokioCurrent],
+            workers: 2,
+            timeout: Duration::from_secs(1),
+            budget: Some(Duration::from_secs(60)),
+        };
+        let w = |cap| -> Arc<dyn Workload> { Arc::new(Capped(cap)) };
+        let left = Duration::from_secs(60);
+        // Two uncapped, one capped at the minimum, one below it: two shares.
+        let remaining = [w(None), w(Some(MIN_REPETITIONS)), w(Some(2)), w(None)];
+        assert_eq!(budget_share(left, &remaining, &config), left / 2);
+        // A cap above the minimum can still be cut.
+        let remaining = [w(Some(MIN_REPETITIONS + 1)), w(None), w(None)];
+        assert_eq!(budget_share(left, &remaining, &config), left / 3);
+        // With 3 repetitions asked, nothing can be cut: the whole rest.
+        let config = RunConfig {
+            repetitions: MIN_REPETITIONS,
+            ..config
+        };
+        assert_eq!(budget_share(left, &[w(None), w(None)], &config), left);
     }
 
     #[test]
