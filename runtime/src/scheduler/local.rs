@@ -115,13 +115,11 @@ impl LocalShared {
         self.remote_pending.load(Ordering::Acquire)
     }
 
-    /// Owner only: the next task to run, taking the remote queue's tasks when the local one is
-    /// empty or `prefer_remote` is set (for fairness).
-    pub(crate) fn pop(&self, prefer_remote: bool) -> Option<Runnable> {
+    /// Owner only: the next task to run, after moving what other threads queued to the back
+    /// of the local queue.
+    pub(crate) fn pop(&self) -> Option<Runnable> {
         debug_assert!(self.is_current());
-        if prefer_remote || self.has_remote() {
-            self.pull_remote();
-        }
+        self.pull_remote();
         // SAFETY: owner thread (asserted above, guaranteed by every caller); no task runs here.
         unsafe { self.with_queue(|q| q.pop_front()) }
     }
@@ -205,12 +203,7 @@ impl LocalShared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let scheduler = SendTasks(self.clone());
-        let (runnable, handle) = crate::task::spawn_on(future, scheduler, &self.owned, name);
-        if let Some(runnable) = runnable {
-            self.schedule(runnable);
-        }
-        handle
+        crate::task::spawn(future, SendTasks(self.clone()), &self.owned, name)
     }
 
     /// Spawns a task owned by this queue (a local task, or any task of the single-threaded
@@ -223,11 +216,7 @@ impl LocalShared {
     where
         F: Future + 'static,
     {
-        let (runnable, handle) = crate::task::spawn_on(future, self.clone(), &self.owned, name);
-        if let Some(runnable) = runnable {
-            self.schedule(runnable);
-        }
-        handle
+        crate::task::spawn(future, self.clone(), &self.owned, name)
     }
 }
 
@@ -323,7 +312,7 @@ pub(crate) fn block_on<F: Future>(
         }
         let mut ran = 0;
         while ran < BATCH {
-            let Some(task) = local.pop(ran == 0) else {
+            let Some(task) = local.pop() else {
                 break;
             };
             if let Some(counters) = run.counters {

@@ -159,15 +159,10 @@ fn finish<F: Future + 'static, S: Schedule>(
     let released = cell
         .scheduler
         .release(super::RawTask::from_header(header_ptr(cell)));
-    let mut refs = refs + usize::from(released);
-    while refs > 0 {
-        refs -= 1;
-        if cell.header.state.ref_dec() {
-            debug_assert_eq!(refs, 0);
-            // SAFETY: that was the last reference.
-            unsafe { dealloc::<F, S>(header_ptr(cell)) };
-            return;
-        }
+    let refs = refs + usize::from(released);
+    if refs > 0 && cell.header.state.ref_dec_many(refs) {
+        // SAFETY: those were the last references.
+        unsafe { dealloc::<F, S>(header_ptr(cell)) };
     }
 }
 

@@ -127,6 +127,15 @@ impl Runnable {
     pub(crate) fn id(&self) -> TaskId {
         self.raw.id()
     }
+
+    /// Queues the task on its own scheduler, handing over this `Runnable`'s reference.
+    fn schedule(self) {
+        let this = ManuallyDrop::new(self);
+        let header = this.raw.header();
+        // SAFETY: the reference this Runnable holds becomes the queued one, as `schedule`
+        // requires; `ManuallyDrop` keeps it from being released here as well.
+        unsafe { (header.vtable.schedule)(this.raw.header_ptr()) }
+    }
 }
 
 impl Drop for Runnable {
@@ -140,6 +149,25 @@ impl fmt::Debug for Runnable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Runnable").field(&self.id()).finish()
     }
+}
+
+/// Spawns `future` on `scheduler`: allocates the task, registers it in `owned`, and queues
+/// its first `Runnable` through the scheduler (a task refused by a closed list is cancelled).
+pub(crate) fn spawn<F, S>(
+    future: F,
+    scheduler: S,
+    owned: &OwnedTasks,
+    name: Option<Box<str>>,
+) -> Task<F::Output>
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let (runnable, handle) = spawn_on(future, scheduler, owned, name);
+    if let Some(runnable) = runnable {
+        runnable.schedule();
+    }
+    handle
 }
 
 /// Allocates a task on scheduler `scheduler`, registers it in `owned`, and returns its first

@@ -314,9 +314,15 @@ impl State {
     /// Drops one reference; true if it was the last (the caller frees the task).
     #[must_use]
     pub(crate) fn ref_dec(&self) -> bool {
-        let prev = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
-        debug_assert!(prev.ref_count() >= 1);
-        prev.ref_count() == 1
+        self.ref_dec_many(1)
+    }
+
+    /// Drops `n` references at once; true if they were the last (the caller frees the task).
+    #[must_use]
+    pub(crate) fn ref_dec_many(&self, n: usize) -> bool {
+        let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.ref_count() >= n);
+        prev.ref_count() == n
     }
 }
 

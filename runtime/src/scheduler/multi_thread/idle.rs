@@ -5,7 +5,7 @@
 //!
 //! # The no-lost-wake-up protocol
 //! 1. Whoever makes work available (pushes to a worker deque or the injector) then calls
-//!    [`Idle::worker_to_notify`], which reads the counts with a `SeqCst` read-modify-write.
+//!    [`Idle::worker_to_notify`], which reads the counts after a `SeqCst` fence.
 //!    If a worker is searching, nobody is woken: the searcher will find the work.
 //! 2. A searching worker that finds work stops searching; if it was the last searcher, it
 //!    wakes another sleeper ([`Idle::transition_worker_from_searching`] returns true), so that
@@ -118,12 +118,5 @@ impl Idle {
     /// True if `worker` is on the sleeper list (a wake-up it sees was spurious).
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         self.sleepers.lock().contains(&worker)
-    }
-
-    /// Counts, for tests and metrics: (searching, unparked).
-    #[allow(dead_code)]
-    pub(crate) fn counts(&self) -> (usize, usize) {
-        let state = self.state.load(Ordering::SeqCst);
-        (searching(state), unparked(state))
     }
 }

@@ -261,11 +261,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, handle) = crate::task::spawn_on(future, self.clone(), &self.owned, name);
-        if let Some(runnable) = runnable {
-            self.schedule(runnable);
-        }
-        handle
+        crate::task::spawn(future, self.clone(), &self.owned, name)
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {

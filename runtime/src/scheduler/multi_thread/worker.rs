@@ -107,7 +107,7 @@ impl Core {
         if self.yielded.replace(false) {
             // Everything else that is runnable goes before a task that yielded (asyncio's
             // `sleep(0)`), not only what sits in this worker's deque.
-            if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
+            if let Some(task) = self.pop_injector().or_else(|| self.local.pop()) {
                 return Some(task);
             }
         }
@@ -116,12 +116,12 @@ impl Core {
                 // Submit the I/O queued by the last ticks and reap completions: their wakers
                 // queue tasks here (or on their owners).
                 self.poll_driver();
-                if let Some(task) = self.pop_injector().or_else(|| self.local.pop(true)) {
+                if let Some(task) = self.pop_injector().or_else(|| self.local.pop()) {
                     return Some(task);
                 }
             }
             n if n == FAIRNESS_INTERVAL / 2 => {
-                if let Some(task) = self.local.pop(true) {
+                if let Some(task) = self.local.pop() {
                     return Some(task);
                 }
             }
@@ -129,7 +129,7 @@ impl Core {
         }
         self.deque
             .pop()
-            .or_else(|| self.local.pop(false))
+            .or_else(|| self.local.pop())
             .or_else(|| self.pop_injector())
     }
 
