@@ -83,6 +83,10 @@ fn a_blocking_poll_is_reported_in_debug_mode_only() {
                 blocker.await.unwrap();
                 quick.await.unwrap();
             });
+            // A worker logs a slow poll after the poll returns, which can be after the
+            // awaiting `block_on` has seen the task finish; dropping the runtime joins the
+            // workers, so every report is in by then.
+            drop(rt);
             let lines = slow_poll_lines(&name);
             if debug {
                 assert_eq!(lines.len(), 1, "{flavor}: {lines:?}");
