@@ -48,7 +48,9 @@ pub use net::{
     loopback_listener, run_client, spawn_client, ClientConfig, ClientReport, EchoServer, Exchange,
     Overrun, Tally, BACKLOG,
 };
-pub use os::{pin_to_last_cpu, raise_nofile_limit, resident_bytes};
+pub use os::{
+    pin_to_last_cpu, process_cpu_time, raise_nofile_limit, resident_bytes, thread_cpu_time,
+};
 pub use percentile::{percentile, Distribution};
 pub use report::{output_dir, render_markdown, render_summary, write_report, Machine, ReportMeta};
 pub use runner::{

@@ -1,9 +1,10 @@
 //! The few operating-system calls the I/O workloads need: CPU affinity, the descriptor
-//! limit, a process's resident memory, and sending a signal.
+//! limit, a process's resident memory, CPU clocks, and sending a signal.
 
 use std::fs;
 use std::io;
 use std::mem;
+use std::time::Duration;
 
 /// Pins the calling thread to the last CPU it may run on; returns that CPU.
 ///
@@ -29,6 +30,30 @@ pub fn pin_to_last_cpu() -> Option<usize> {
     // SAFETY: `only` is a valid `cpu_set_t` of `size` bytes; pid 0 is this thread.
     let pinned = unsafe { libc::sched_setaffinity(0, size, &only) } == 0;
     pinned.then_some(cpu)
+}
+
+/// CPU time used so far by `clock` (`CLOCK_PROCESS_CPUTIME_ID` or `CLOCK_THREAD_CPUTIME_ID`);
+/// zero if the clock cannot be read.
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock ids are the two CPU-time clocks.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time used so far by the whole process (all its threads).
+pub fn process_cpu_time() -> Duration {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time used so far by the calling thread.
+pub fn thread_cpu_time() -> Duration {
+    cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// Raises this process's soft `RLIMIT_NOFILE` to its hard limit; returns the new soft limit.

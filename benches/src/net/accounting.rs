@@ -116,6 +116,11 @@ impl Tally {
         }
     }
 
+    /// Whether the window has begun at `now`.
+    pub fn has_started(&self, now: Instant) -> bool {
+        now >= self.start
+    }
+
     /// Whether `now` is past the window.
     pub fn is_over(&self, now: Instant) -> bool {
         now >= self.end

@@ -79,6 +79,32 @@ pub struct ClientReport {
     pub rtts: Vec<u64>,
     /// The CPU the client was pinned to, if pinning worked.
     pub pinned_cpu: Option<usize>,
+    /// CPU time the rest of this process (the server under test, when it runs in the same
+    /// process) used during the window: process CPU time minus the client thread's own.
+    /// `None` if the window never started.
+    pub others_cpu: Option<Duration>,
+}
+
+/// The process's and the client thread's CPU clocks at one moment.
+#[derive(Debug, Clone, Copy)]
+struct CpuMark {
+    process: Duration,
+    thread: Duration,
+}
+
+impl CpuMark {
+    fn now() -> CpuMark {
+        CpuMark {
+            process: os::process_cpu_time(),
+            thread: os::thread_cpu_time(),
+        }
+    }
+
+    /// CPU time other threads of the process used between `self` and `later`.
+    fn others_until(self, later: CpuMark) -> Duration {
+        (later.process.saturating_sub(self.process))
+            .saturating_sub(later.thread.saturating_sub(self.thread))
+    }
 }
 
 /// Runs the load generator on a new thread (`bench-load`).
@@ -138,8 +164,12 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         write_some(conn, &payload)?;
     }
     let mut events = Events::with_capacity(1024);
+    let mut window_cpu: Option<CpuMark> = None;
     loop {
         let now = Instant::now();
+        if window_cpu.is_none() && tally.has_started(now) {
+            window_cpu = Some(CpuMark::now());
+        }
         let stopped = config
             .stop
             .as_ref()
@@ -162,6 +192,7 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
             }
         }
     }
+    let others_cpu = window_cpu.map(|start| start.others_until(CpuMark::now()));
     let messages = tally.messages();
     let per_second = tally.per_second();
     Ok(ClientReport {
@@ -169,6 +200,7 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         per_second,
         rtts: tally.into_rtts(),
         pinned_cpu,
+        others_cpu,
     })
 }
 
@@ -187,8 +219,8 @@ fn write_some(conn: &mut Conn, payload: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads until the socket is empty; each completed echo is counted and the next request
-/// started at once.
+/// Reads until the current echo is complete (then counts it and starts the next request at
+/// once) or the socket is empty.
 fn read_all(
     conn: &mut Conn,
     buf: &mut [u8],
@@ -217,6 +249,11 @@ fn read_all(
                     }
                     conn.exchange.restart(now);
                     write_some(conn, payload)?;
+                    // One message is in flight per connection: nothing more can be in the
+                    // socket until the server answers the request just written, and that
+                    // answer raises a new edge. Reading on to `WouldBlock` would add a
+                    // syscall per message to the client and blunt the comparison.
+                    return Ok(());
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),

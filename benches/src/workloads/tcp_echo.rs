@@ -33,6 +33,11 @@ const EXTRAS: &[ExtraMetric] = &[
         unit: "us",
         about: "99th percentile round trip under this load",
     },
+    ExtraMetric {
+        name: "server_cpu_us_per_msg",
+        unit: "us",
+        about: "CPU time of the server's threads per echoed message (user + kernel; lower is leaner, and steadier than msg/s on a shared machine)",
+    },
 ];
 
 /// See the module docs.
@@ -113,7 +118,7 @@ impl Workload for TcpEcho {
             keep_rtts: true,
         })?;
         let rtts = Distribution::of(&mut report.rtts).ok_or("no round trip completed")?;
-        Ok(Sample {
+        let mut sample = Sample {
             value: report.per_second,
             extras: vec![
                 ("p50_rtt_us", rtts.p50 as f64 / 1e3),
@@ -124,6 +129,11 @@ impl Workload for TcpEcho {
                     report.pinned_cpu.map_or(-1.0, |cpu| cpu as f64),
                 ),
             ],
-        })
+        };
+        if let Some(cpu) = report.others_cpu.filter(|_| report.messages > 0) {
+            let per_message = cpu.as_secs_f64() * 1e6 / report.messages as f64;
+            sample.extras.push(("server_cpu_us_per_msg", per_message));
+        }
+        Ok(sample)
     }
 }
