@@ -25,6 +25,10 @@ pub(crate) trait Park {
     /// (waking their tasks) and fires due timers. Called every scheduler tick.
     fn poll(&mut self) {}
 
+    /// Like [`poll`](Park::poll) without a syscall: dispatches completions already posted
+    /// and due timers, submits nothing. Queued I/O waits for the next `poll` or `park`.
+    fn reap(&mut self) {}
+
     /// The ring's counters, for metrics (`None` without a ring).
     fn stats(&self) -> Option<ringloop_io::DriverStats> {
         None
@@ -195,6 +199,12 @@ impl Park for DriverParker {
 
     fn poll(&mut self) {
         if let Err(err) = self.driver.poll() {
+            self.on_error(err, false);
+        }
+    }
+
+    fn reap(&mut self) {
+        if let Err(err) = self.driver.reap() {
             self.on_error(err, false);
         }
     }

@@ -190,6 +190,13 @@ impl Core {
         self.after_enter()
     }
 
+    /// Dispatches the completions already posted and fires due timers without entering the
+    /// kernel; queued entries (and cancel requests) wait for the next `poll` or `park`.
+    pub(crate) fn reap_posted(&mut self) -> io::Result<()> {
+        self.before_enter();
+        self.after_enter()
+    }
+
     /// Blocks until a completion, an unpark, the next timer or `timeout`.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         if self.shut_down {

@@ -116,6 +116,29 @@ impl Driver {
         Ok(())
     }
 
+    /// Like [`poll`](Driver::poll) without the syscall: dispatches the completions the kernel
+    /// has already posted to the completion queue and fires due timers, but submits nothing.
+    /// What was queued stays queued until the next [`poll`](Driver::poll) or
+    /// [`park`](Driver::park), which submit it.
+    ///
+    /// A scheduler that runs out of tasks calls this first: if it finds work it runs that
+    /// work and submits later in a batch; if not, it parks, and the park's one
+    /// `io_uring_enter` both submits and waits. Callers must still `poll` or `park` regularly,
+    /// or queued I/O never starts.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Driver::poll).
+    pub fn reap(&self) -> io::Result<()> {
+        let ready = {
+            let mut core = self.borrow()?;
+            core.reap_posted()?;
+            core.take_ready()
+        };
+        ready.run();
+        Ok(())
+    }
+
     /// Like [`poll`](Driver::poll), but first waits, in the same `io_uring_enter`, until a
     /// completion arrives, an [`Unparker`] fires, the next timer is due, or `timeout` passes.
     ///

@@ -32,6 +32,10 @@ use std::task::{Context, Poll, Wake, Waker};
 /// remote queue).
 const BATCH: usize = 61;
 
+/// How many passes in a row may only reap (no syscall) before one submits what the tasks
+/// queued. Bounds how long I/O waits for submission when completions keep trickling in.
+const MAX_REAPS_BETWEEN_SUBMITS: u32 = 4;
+
 /// One thread's queue of tasks that only that thread may run.
 pub(crate) struct LocalShared {
     queue: UnsafeCell<VecDeque<Runnable>>,
@@ -304,6 +308,7 @@ pub(crate) fn block_on<F: Future>(
     let waker = Waker::from(wake.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
+    let mut reaps_since_submit = 0;
     loop {
         if wake.woken.swap(false, Ordering::Acquire) {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
@@ -325,12 +330,20 @@ pub(crate) fn block_on<F: Future>(
             if let Some(counters) = run.counters {
                 counters.park();
             }
+            // Submits what the tasks queued and waits, in one `io_uring_enter`.
             park.park(None);
+            reaps_since_submit = 0;
+        } else if ran < BATCH && reaps_since_submit < MAX_REAPS_BETWEEN_SUBMITS {
+            // The queue ran dry: pick up completions already posted without a syscall. If
+            // there are none, the next pass parks and submits in the same call.
+            park.reap();
+            reaps_since_submit += 1;
         } else {
-            // Busy (tasks ran, or the future woke itself): still submit the I/O queued since
-            // the last pass and reap completions and due timers, or a future that keeps
-            // yielding would wait forever for a timer on this thread.
+            // Busy (a full batch ran, or the future keeps waking itself): still submit the
+            // I/O queued since the last submission, reap completions and fire due timers,
+            // or a task that keeps yielding would hold that I/O back.
             park.poll();
+            reaps_since_submit = 0;
         }
         if let (Some(counters), Some(stats)) = (run.counters, park.stats()) {
             counters.ring(stats);

@@ -220,6 +220,11 @@ impl Core {
         }
     }
 
+    /// Dispatches completions already posted, without a syscall.
+    fn reap_driver(&self) {
+        self.parker.borrow_mut().reap();
+    }
+
     /// Sleeps until woken for work (or shutdown).
     fn park(&self) {
         let was_searching = self.is_searching.replace(false);
@@ -238,8 +243,9 @@ impl Core {
             if self.shared.is_shutdown() {
                 return;
             }
-            if !self.local.is_idle() {
-                // Woken for a local task. If a notifier also picked us, we count as searching.
+            if !self.local.is_idle() || !self.deque.is_empty() {
+                // Woken for a local task, or the park's own reaping woke tasks onto this
+                // worker's deque. If a notifier also picked us, we count as searching.
                 self.is_searching
                     .set(!self.shared.idle.unpark_worker_by_id(self.index));
                 return;
@@ -272,9 +278,11 @@ pub(super) fn run(core: Core) {
             core.run_task(task);
             continue;
         }
-        // Out of local work: flush I/O (its completions may queue tasks here) before
-        // looking elsewhere.
-        core.poll_driver();
+        // Out of local work: dispatch the completions already posted (they may queue tasks
+        // here) before looking elsewhere. No syscall: what this worker queued is submitted
+        // by the park below, in the same `io_uring_enter` that waits, or by the next
+        // fairness tick if work turns up.
+        core.reap_driver();
         if let Some(task) = core.next_task().or_else(|| core.steal_work()) {
             core.run_task(task);
         } else {
