@@ -1,11 +1,12 @@
 //! The blocking pool (asyncio's `to_thread` / `run_in_executor`): values and panics, the
-//! thread cap, idle threads retiring, and shutdown that waits for short calls, cancels
-//! queued ones and does not hang on a stuck one.
+//! runtime's handle inside a call, the thread cap, idle threads retiring, and shutdown that
+//! waits for short calls, cancels queued ones, does not hang on a stuck one, and leaves the
+//! runtime's handles without a pool.
 
 #[macro_use]
 mod support;
 
-use ringloop::{to_thread, Runtime, TaskError};
+use ringloop::{to_thread, Handle, Runtime, TaskError};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::{self, ThreadId};
@@ -47,14 +48,75 @@ rt_test! {
     fn to_thread_gives_the_value_and_runs_off_the_runtime(flavor: Flavor) {
         let rt = flavor.runtime();
         let here = thread::current().id();
-        let (value, thread, in_runtime) = rt
+        let (value, thread, in_task) = rt
             .block_on(to_thread(move || {
-                (6 * 7, thread::current().id(), ringloop::Handle::try_current().is_some())
+                (6 * 7, thread::current().id(), ringloop::current_task().is_some())
             }))
             .unwrap();
         assert_eq!(value, 42);
         assert_ne!(thread, here);
-        assert!(!in_runtime);
+        assert!(!in_task, "a blocking call is not a task");
+    }
+
+    fn the_runtime_is_current_inside_a_blocking_call(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let driver = thread::current().id();
+        // From inside the call: the handle, and a task spawned through it and through
+        // `create_task`, both run by the runtime (on the single-threaded one, by this thread).
+        let (spawned, created) = rt
+            .block_on(to_thread(|| {
+                let handle = Handle::current();
+                let report =
+                    || async { (thread::current().id(), ringloop::current_task().is_some()) };
+                (handle.spawn(report()), ringloop::create_task(report()))
+            }))
+            .unwrap();
+        let (spawned, created) =
+            rt.block_on(async { (spawned.await.unwrap(), created.await.unwrap()) });
+        for (thread, in_task) in [spawned, created] {
+            assert!(in_task);
+            if !flavor.is_multi_thread() {
+                assert_eq!(thread, driver);
+            }
+        }
+        // The handle is this runtime's: with one pool thread, a call made through it runs on
+        // the thread of the call that made it.
+        let mut builder = Runtime::builder();
+        match flavor.workers() {
+            0 => builder.single_threaded(),
+            n => builder.worker_threads(n),
+        };
+        let cap = builder.max_blocking_threads(1).build().unwrap();
+        let nested = cap
+            .block_on(to_thread(|| Handle::current().run_in_executor(|| thread::current().id())))
+            .unwrap();
+        let first = cap.block_on(nested).unwrap();
+        assert_eq!(cap.block_on(to_thread(|| thread::current().id())).unwrap(), first);
+    }
+
+    fn a_blocking_call_may_block_on_another_runtime(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let (inner, still_current) = rt
+            .block_on(to_thread(|| {
+                let other = Runtime::builder().single_threaded().build().unwrap();
+                let inner =
+                    other.block_on(async { ringloop::create_task(async { 5 }).await.unwrap() });
+                drop(other);
+                // The pool's runtime is current again afterwards.
+                (inner, ringloop::create_task(async { 6 }))
+            }))
+            .unwrap();
+        assert_eq!(inner, 5);
+        assert_eq!(rt.block_on(still_current).unwrap(), 6);
+    }
+
+    fn the_pool_is_not_a_task(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let names = rt.block_on(async {
+            to_thread(|| ()).await.unwrap();
+            ringloop::all_tasks().into_iter().map(|info| info.name).collect::<Vec<_>>()
+        });
+        assert!(names.is_empty(), "tasks alive after the call: {names:?}");
     }
 
     fn a_panic_reaches_the_awaiting_task(flavor: Flavor) {
@@ -186,6 +248,35 @@ fn a_queued_call_whose_task_was_dropped_is_skipped() {
     assert_eq!(rt.block_on(after).unwrap(), 3);
     rt.block_on(stuck).unwrap();
     assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_handle_that_outlives_its_runtime_reaches_no_pool() {
+    let rt = runtime(4, Duration::from_secs(10), Duration::from_secs(10));
+    let handle = rt.handle().clone();
+    assert_eq!(rt.block_on(handle.run_in_executor(|| 1)).unwrap(), 1);
+    drop(rt);
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    let late = handle.run_in_executor(move || flag.store(true, Ordering::SeqCst));
+    assert!(matches!(block_on_thread(late), Err(TaskError::Cancelled)));
+    assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_call_that_drops_its_own_runtime_does_not_wait_for_itself() {
+    let rt = runtime(2, Duration::from_secs(10), Duration::from_secs(30));
+    let handle = rt.handle().clone();
+    let call = handle.run_in_executor(move || {
+        let dropping = Instant::now();
+        drop(rt);
+        dropping.elapsed()
+    });
+    let took = block_on_thread(call).unwrap();
+    assert!(
+        took < Duration::from_secs(10),
+        "the drop waited {took:?} for the call it ran in"
+    );
 }
 
 #[test]

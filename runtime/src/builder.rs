@@ -149,12 +149,11 @@ impl Builder {
                 "max_blocking_threads must be at least 1, got 0".to_owned(),
             ));
         }
-        let runtime = self.build_scheduler()?;
-        crate::blocking::configure(runtime.handle(), self.blocking);
-        Ok(runtime)
+        self.build_scheduler()
     }
 
-    /// The scheduler part of [`build`](Self::build).
+    /// [`build`](Self::build) once the blocking settings are checked: the scheduler, then the
+    /// runtime that owns it and the blocking pool.
     fn build_scheduler(&mut self) -> io::Result<Runtime> {
         let driver_config = self.driver_config()?;
         let debug = DebugConfig::new(self.debug, self.slow_poll_threshold);
@@ -171,6 +170,7 @@ impl Builder {
             return Ok(Runtime::from_flavor(
                 Flavor::Single(SingleThread::new(driver_config.clone(), debug)),
                 driver_config,
+                self.blocking,
             ));
         }
         let workers = self.worker_threads.unwrap_or_else(num_cpus::get);
@@ -199,7 +199,11 @@ impl Builder {
             &driver_config,
             debug,
         )?;
-        Ok(Runtime::from_flavor(Flavor::Multi(multi), driver_config))
+        Ok(Runtime::from_flavor(
+            Flavor::Multi(multi),
+            driver_config,
+            self.blocking,
+        ))
     }
 }
 

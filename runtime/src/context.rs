@@ -1,6 +1,11 @@
 //! Per-thread runtime context: which runtime this thread belongs to (so `create_task` knows
 //! where to spawn), which local queue it drives (for `create_local_task`), which task it is
 //! polling, and that task's cooperative budget.
+//!
+//! A thread that drives tasks (a worker, a thread in `block_on`, a runtime shutting down) has
+//! both a scheduler and a local queue. A blocking-pool thread has the scheduler only
+//! ([`enter_blocking`]): its runtime is current, but it drives nothing, and it may still enter
+//! a runtime with `block_on`, like a plain thread.
 
 use crate::coop::BUDGET_PER_POLL;
 use crate::scheduler::{local::LocalShared, Scheduler};
@@ -33,26 +38,48 @@ thread_local! {
 
 /// Marks this thread as running inside a runtime until dropped.
 pub(crate) struct EnterGuard {
+    /// The blocking-pool thread's runtime that this entry hid, put back on drop.
+    previous: Option<Scheduler>,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
-/// Enters a runtime on this thread. Panics if the thread is already inside one, like tokio:
-/// blocking a worker on a nested runtime would stall every task queued behind it.
+/// Enters a runtime on this thread. Panics if the thread is already driving one, like tokio:
+/// blocking a worker on a nested runtime would stall every task queued behind it. On a
+/// blocking-pool thread, the pool's runtime is current again once the guard drops.
 pub(crate) fn enter(scheduler: Scheduler, local: Arc<LocalShared>) -> EnterGuard {
-    CONTEXT.with(|cx| {
+    let previous = CONTEXT.with(|cx| {
         let mut slot = cx.scheduler.borrow_mut();
-        if slot.is_some() {
+        if slot.is_some() && cx.local.borrow().is_some() {
             panic!(
                 "cannot start a ringloop runtime from within a runtime: `block_on` (or `run`) was \
                  called from a thread that is already driving tasks; await the future instead, \
                  or use `create_task`"
             );
         }
-        *slot = Some(scheduler);
+        let previous = slot.replace(scheduler);
         cx.local_ptr.set(Arc::as_ptr(&local));
         *cx.local.borrow_mut() = Some(local);
+        previous
     });
     EnterGuard {
+        previous,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Makes `scheduler`'s runtime current on this blocking-pool thread, without a local queue,
+/// until the guard drops: `Handle::current()` and `create_task` work, nothing is driven here.
+pub(crate) fn enter_blocking(scheduler: Scheduler) -> EnterGuard {
+    CONTEXT.with(|cx| {
+        let mut slot = cx.scheduler.borrow_mut();
+        debug_assert!(
+            slot.is_none(),
+            "a blocking-pool thread starts outside any runtime"
+        );
+        *slot = Some(scheduler);
+    });
+    EnterGuard {
+        previous: None,
         _not_send: std::marker::PhantomData,
     }
 }
@@ -60,9 +87,10 @@ pub(crate) fn enter(scheduler: Scheduler, local: Arc<LocalShared>) -> EnterGuard
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         // Take the values out first, so their destructors run outside the borrows.
+        let previous = self.previous.take();
         let (scheduler, local) = CONTEXT.with(|cx| {
             cx.local_ptr.set(std::ptr::null());
-            (cx.scheduler.take(), cx.local.take())
+            (cx.scheduler.replace(previous), cx.local.take())
         });
         drop(scheduler);
         drop(local);
@@ -99,7 +127,8 @@ impl Drop for ShutdownGuard {
     }
 }
 
-/// Calls `f` with the current runtime's scheduler, if this thread is inside one.
+/// Calls `f` with the current runtime's scheduler, if this thread is inside one (driving its
+/// tasks, or as one of its blocking-pool threads).
 pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&Scheduler>) -> R) -> R {
     CONTEXT.with(|cx| f(cx.scheduler.borrow().as_ref()))
 }

@@ -1,5 +1,6 @@
 //! [`Runtime`], [`Handle`] and [`run`]: starting, entering and stopping a runtime.
 
+use crate::blocking::{BlockingConfig, BlockingPool};
 use crate::builder::Builder;
 use crate::context;
 use crate::metrics::RuntimeMetrics;
@@ -18,7 +19,9 @@ use std::rc::Rc;
 /// A ringloop runtime: its scheduler (multi-threaded or single-threaded) and its tasks.
 ///
 /// Dropping the runtime cancels every task still alive (their futures are dropped) and joins
-/// the worker threads, like the end of [`run`].
+/// the worker threads, like the end of [`run`]; then it shuts its blocking pool down, waiting
+/// for the calls still running up to
+/// [`blocking_shutdown_timeout`](Builder::blocking_shutdown_timeout).
 ///
 /// # Examples
 /// ```
@@ -41,6 +44,8 @@ pub struct Runtime {
     handle: Handle,
     /// For the rings of threads that call `block_on` on a multi-threaded runtime.
     driver_config: DriverConfig,
+    /// The threads of `to_thread` and `run_in_executor`.
+    blocking: BlockingPool,
 }
 
 pub(crate) enum Flavor {
@@ -66,13 +71,18 @@ impl Runtime {
         Builder::new().build()
     }
 
-    pub(crate) fn from_flavor(flavor: Flavor, driver_config: DriverConfig) -> Runtime {
+    pub(crate) fn from_flavor(
+        flavor: Flavor,
+        driver_config: DriverConfig,
+        blocking: BlockingConfig,
+    ) -> Runtime {
         let scheduler = match &flavor {
             Flavor::Multi(multi) => Scheduler::Multi(multi.shared().clone()),
             Flavor::Single(single) => Scheduler::Single(single.local().clone()),
         };
         Runtime {
             flavor,
+            blocking: BlockingPool::new(blocking, &scheduler),
             handle: Handle { scheduler },
             driver_config,
         }
@@ -176,6 +186,8 @@ impl Drop for Runtime {
             Flavor::Multi(multi) => multi.shutdown(),
             Flavor::Single(single) => single.shutdown(),
         }
+        // After the tasks: a call they made while being dropped is cancelled here or waited for.
+        self.blocking.shutdown();
     }
 }
 
@@ -188,7 +200,9 @@ impl fmt::Debug for Runtime {
 }
 
 impl Handle {
-    /// The handle of the runtime this thread is running in (asyncio's `get_running_loop()`).
+    /// The handle of the runtime this thread is running in (asyncio's `get_running_loop()`):
+    /// in one of its tasks, in the future given to its `block_on`, or in a blocking call on its
+    /// pool ([`to_thread`](crate::to_thread), [`run_in_executor`](Self::run_in_executor)).
     ///
     /// # Panics
     /// Outside a runtime; see [`Handle::try_current`].

@@ -17,12 +17,20 @@
 //!    and exits (`threads -= 1`, and the last one tells `shutdown`).
 //! 3. `shutdown` sets the flag, drops the queued jobs (their awaiters see `Cancelled`),
 //!    wakes every waiting thread, and waits until `threads == 0` or its timeout passes;
-//!    threads still inside a job then finish it and exit on their own.
+//!    threads still inside a job then finish it and exit on their own. Called from inside a
+//!    job of this pool (a call that drops its own runtime), it waits for the *other* threads
+//!    (`threads == 1`): its own cannot exit before the job returns.
+//!
+//! Each thread has its runtime's handle current for its whole life (`context::enter_blocking`),
+//! so a job can call `Handle::current()` and `create_task`; it drives no tasks itself.
 //!
 //! Jobs run without the lock. Under `cfg(loom)` a timed wait is an untimed one, so the pool
 //! is only exercised by the integration tests (`tests/blocking_*.rs`), not by a model.
 
+use crate::context;
 use crate::loom::{Condvar, Mutex};
+use crate::scheduler::Scheduler;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -56,6 +64,12 @@ impl Default for BlockingConfig {
     }
 }
 
+thread_local! {
+    /// The pool this thread belongs to (null on other threads), so that `shutdown` called
+    /// from one of its own jobs does not wait for itself.
+    static CURRENT_POOL: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
+}
+
 /// A runtime's blocking thread pool.
 pub(crate) struct Pool {
     inner: Arc<Inner>,
@@ -68,6 +82,8 @@ struct Inner {
     /// `shutdown` sleeps here until the last thread exits.
     exited: Condvar,
     config: BlockingConfig,
+    /// The runtime the jobs belong to: current on every pool thread.
+    scheduler: Scheduler,
 }
 
 struct State {
@@ -81,7 +97,8 @@ struct State {
 }
 
 impl Pool {
-    pub(crate) fn new(config: BlockingConfig) -> Pool {
+    /// A pool for the runtime of `scheduler`; no thread starts before the first job.
+    pub(crate) fn new(config: BlockingConfig, scheduler: Scheduler) -> Pool {
         Pool {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -95,6 +112,7 @@ impl Pool {
                 work: Condvar::new(),
                 exited: Condvar::new(),
                 config,
+                scheduler,
             }),
         }
     }
@@ -139,10 +157,12 @@ impl Pool {
         Ok(())
     }
 
-    /// Stops the pool: cancels queued jobs and waits up to `timeout` for the threads to exit.
-    /// Returns true if they all did.
+    /// Stops the pool: cancels queued jobs and waits up to `timeout` for the threads to exit
+    /// (all but the calling one, if it is one of them). Returns true if they all did.
     pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
+        let own = Arc::as_ptr(&self.inner);
+        let myself = usize::from(CURRENT_POOL.with(|current| std::ptr::eq(current.get(), own)));
         let mut state = self.inner.state.lock();
         state.shutdown = true;
         let queued = std::mem::take(&mut state.queue);
@@ -153,13 +173,13 @@ impl Pool {
         // The jobs' completers run user-visible wakes: not under the lock.
         drop(queued);
         let mut state = self.inner.state.lock();
-        while state.threads > 0 {
+        while state.threads > myself {
             let now = Instant::now();
             if now >= deadline {
                 log::warn!(
                     "ringloop: {} blocking thread(s) still busy after the {timeout:?} shutdown \
                      timeout; leaving them behind",
-                    state.threads
+                    state.threads - myself
                 );
                 return false;
             }
@@ -172,6 +192,8 @@ impl Pool {
 impl Inner {
     /// A pool thread's life.
     fn run(&self) {
+        CURRENT_POOL.with(|current| current.set(self));
+        let _enter = context::enter_blocking(self.scheduler.clone());
         let mut state = self.state.lock();
         'work: loop {
             if let Some(job) = state.queue.pop_front() {
@@ -203,7 +225,8 @@ impl Inner {
             }
         }
         state.threads -= 1;
-        if state.threads == 0 {
+        // `shutdown` may be waiting for 0, or for 1 (called from a job of this pool).
+        if state.threads <= 1 {
             self.exited.notify_one();
         }
     }
