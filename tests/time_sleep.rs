@@ -1,17 +1,18 @@
 //! `sleep` through the runtime, on every flavour: 1,000 sleeps of random length started
 //! together complete in deadline order, never early, and late by little (the figures are
 //! printed; only a generous bound is asserted, as the test machine is shared and loaded);
-//! and a `block_on` future that polls a sleep between `yield_now`s sees it fire.
+//! a `block_on` future that polls a sleep between `yield_now`s sees it fire; and a sleep whose
+//! deadline has passed (`sleep(Duration::ZERO)`) yields once, like asyncio's `sleep(0)`.
 
 #[macro_use]
 mod support;
 
-use ringloop::{create_task, gather, sleep, sleep_until, yield_now};
+use ringloop::{create_task, gather, sleep, sleep_until, yield_now, Runtime};
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::Poll;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 /// Concurrent sleeps.
@@ -105,8 +106,8 @@ rt_test! {
 
         // Deadline order: going through the wake-ups in order, a sleep is out of order if one
         // that woke before it had a deadline later than its own by more than the resolution.
-        // Sleeps registered after their deadline (the machine stalled during the lead)
-        // complete at their first poll and are left out.
+        // Sleeps first polled after their deadline (the machine stalled during the lead)
+        // complete without a timer, after one yield, and are left out.
         let mut by_rank = records.clone();
         by_rank.sort_by_key(|r| r.rank);
         let late_registrations = records
@@ -173,4 +174,87 @@ rt_test! {
             }
         });
     }
+}
+
+/// Counts its wakes.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_sleep_already_due_wakes_itself_once_then_completes() {
+    let past = Instant::now() - Duration::from_millis(1);
+    for (what, sleep) in [
+        ("sleep(ZERO)", sleep(Duration::ZERO)),
+        ("sleep_until(the past)", sleep_until(past)),
+    ] {
+        // A plain thread: no driver is needed, as no timer is registered.
+        let wakes = Arc::new(CountingWaker::default());
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut sleep = pin!(sleep);
+        assert!(
+            sleep.as_mut().poll(&mut cx).is_pending(),
+            "{what}: first poll"
+        );
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "{what}: woke itself");
+        assert!(!sleep.is_elapsed(), "{what}: not complete after the yield");
+        assert!(
+            matches!(sleep.as_mut().poll(&mut cx), Poll::Ready(Ok(()))),
+            "{what}: second poll"
+        );
+        assert!(sleep.is_elapsed());
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "{what}: no other wake");
+    }
+}
+
+#[test]
+fn sleep_zero_lets_the_other_ready_tasks_run_like_asyncio_sleep_0() {
+    let rt = Runtime::builder().single_threaded().build().unwrap();
+    let past = Instant::now() - Duration::from_millis(1);
+    let order = rt.block_on(async move {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let record = |log: &Arc<Mutex<Vec<&'static str>>>, event| log.lock().unwrap().push(event);
+        let sleeper = create_task({
+            let log = log.clone();
+            async move {
+                record(&log, "sleeper starts");
+                sleep(Duration::ZERO).await.unwrap();
+                record(&log, "sleeper after sleep(0)");
+                sleep_until(past).await.unwrap();
+                record(&log, "sleeper after sleep_until(past)");
+            }
+        });
+        let other = create_task({
+            let log = log.clone();
+            async move {
+                record(&log, "other runs");
+                yield_now().await;
+                record(&log, "other runs again");
+            }
+        });
+        sleeper.await.unwrap();
+        other.await.unwrap();
+        let order = log.lock().unwrap().clone();
+        order
+    });
+    // One run queue, first in first out: each yield puts the task behind the other one.
+    assert_eq!(
+        order,
+        [
+            "sleeper starts",
+            "other runs",
+            "sleeper after sleep(0)",
+            "other runs again",
+            "sleeper after sleep_until(past)",
+        ]
+    );
 }

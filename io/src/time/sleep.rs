@@ -14,13 +14,14 @@ use crate::time::entry::{TimerEntry, TimerPoll};
 
 /// Waits until `duration` has elapsed.
 ///
-/// The deadline is computed now; the timer is registered when first polled.
+/// The deadline is computed now; the timer is registered when first polled. A zero
+/// duration yields to the scheduler once, like asyncio's `sleep(0)`: see [`Sleep`].
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
     sleep_until(now.checked_add(duration).unwrap_or_else(far_future))
 }
 
-/// Waits until `deadline`.
+/// Waits until `deadline`; one already past yields to the scheduler once (see [`Sleep`]).
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -39,6 +40,11 @@ pub(crate) fn far_future() -> Instant {
 /// a thread without a driver, or if its driver shut down first. The first poll registers the
 /// timer on the current thread's driver; later polls may happen on any thread. Dropping it
 /// cancels the timer without waking the driver.
+///
+/// If the deadline has already passed when it is first polled (`sleep(Duration::ZERO)`), no
+/// timer is registered and no driver is needed, but it still yields once, like asyncio's
+/// `sleep(0)`: that poll wakes the task and returns `Pending`, so the scheduler runs the
+/// other tasks ready before it, and the next poll completes.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Sleep {
@@ -49,6 +55,9 @@ pub struct Sleep {
 #[derive(Debug)]
 enum State {
     Unregistered,
+    /// The deadline had passed at the first poll, which woke the task and returned `Pending`
+    /// to yield; the next poll completes.
+    Yielded,
     Registered {
         entry: Arc<TimerEntry>,
         owner: Arc<Shared>,
@@ -90,10 +99,15 @@ impl Future for Sleep {
         let this = &mut *self;
         match &this.state {
             State::Done => Poll::Ready(Ok(())),
+            State::Yielded => {
+                this.state = State::Done;
+                Poll::Ready(Ok(()))
+            }
             State::Unregistered => {
                 if Instant::now() >= this.deadline {
-                    this.state = State::Done;
-                    return Poll::Ready(Ok(()));
+                    this.state = State::Yielded;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
                 let deadline = this.deadline;
                 let registered = current::with_core(|core| {
