@@ -184,6 +184,7 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(imbalanced::Imbalanced::new(scale)),
         Arc::new(idle_task_memory::IdleTaskMemory::new(scale)),
         Arc::new(timers::Timers::new(scale)),
+        Arc::new(timers::Timers::lateness(scale)),
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::SMALL)),
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::LARGE)),
         Arc::new(tcp_latency::TcpLatency::new(scale)),
