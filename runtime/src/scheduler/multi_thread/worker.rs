@@ -29,6 +29,8 @@ pub(crate) struct Core {
     is_searching: Cell<bool>,
     /// A task yielded: the next pick looks at the injector and the local-task queue first.
     yielded: Cell<bool>,
+    /// The driver is reaping on this thread (not a task poll): see [`Core::push`].
+    in_driver: Cell<bool>,
 }
 
 thread_local! {
@@ -91,14 +93,25 @@ impl Core {
             ),
             is_searching: Cell::new(false),
             yielded: Cell::new(false),
+            in_driver: Cell::new(false),
         }
     }
 
     /// Queues a task spawned or woken on this worker, and wakes a sleeper to steal it if
-    /// nobody is searching.
+    /// nobody is searching, except for a lone task woken by this worker's own driver.
+    ///
+    /// Completions reaped by the driver (between polls, or while parking) wake their tasks
+    /// here, and the worker runs them as soon as the reap returns. Waking another worker for
+    /// the first such task costs an eventfd write on this thread and a context switch on
+    /// another CPU, only for the sleeper to find the deque empty again (on `tcp_latency`,
+    /// every message paid for it). So a second task is needed before the driver's wakes
+    /// notify anyone. A task spawned or woken *inside a poll* always notifies: that poll may
+    /// never return (a blocking call), and the task must then be stolen.
     pub(super) fn push(&self, task: Runnable) {
         self.deque.push(task);
-        self.shared.notify_parked();
+        if !self.in_driver.get() || self.deque.len() > 1 {
+            self.shared.notify_parked();
+        }
     }
 
     fn next_task(&self) -> Option<Runnable> {
@@ -214,7 +227,9 @@ impl Core {
     /// Flushes the ring and records its counters.
     fn poll_driver(&self) {
         let mut parker = self.parker.borrow_mut();
+        self.in_driver.set(true);
         parker.poll();
+        self.in_driver.set(false);
         if let Some(stats) = parker.stats() {
             self.counters().ring(stats);
         }
@@ -222,7 +237,9 @@ impl Core {
 
     /// Dispatches completions already posted, without a syscall.
     fn reap_driver(&self) {
+        self.in_driver.set(true);
         self.parker.borrow_mut().reap();
+        self.in_driver.set(false);
     }
 
     /// Sleeps until woken for work (or shutdown).
@@ -239,7 +256,9 @@ impl Core {
         }
         self.counters().park();
         loop {
+            self.in_driver.set(true);
             self.parker.borrow_mut().park(None);
+            self.in_driver.set(false);
             if self.shared.is_shutdown() {
                 return;
             }
