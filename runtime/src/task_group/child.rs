@@ -98,9 +98,12 @@ impl<T> Slot<T> {
 
 /// The future a group spawns for each of its tasks.
 pub(super) struct Child<F: Future> {
-    /// Structurally pinned; declared first, so it is dropped before `exit` reports the
-    /// exit (and `exit` is still dropped if dropping it panics).
-    future: F,
+    /// The user's future; `None` once it finished. Structurally pinned (dropped in place by
+    /// `Pin::set`). It is dropped before `exit` reports the exit, on completion and on
+    /// cancellation alike (declared first, so `exit` is still dropped if dropping it
+    /// panics): when the group sees its last exit, every child's future and whatever it held
+    /// (a lock guard, a socket, a borrowed buffer) is gone.
+    future: Option<F>,
     exit: Exit<F::Output>,
     classify: Classify<F::Output>,
 }
@@ -123,7 +126,7 @@ impl<F: Future> Child<F> {
         classify: Classify<F::Output>,
     ) -> Child<F> {
         Child {
-            future,
+            future: Some(future),
             exit: Exit {
                 group,
                 id,
@@ -139,23 +142,30 @@ impl<F: Future> Future for Child<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `future` is structurally pinned (never moved out, dropped in place with
-        // `self`); `exit` and `classify` are not treated as pinned.
+        // SAFETY: `future` is structurally pinned (never moved out; dropped in place by
+        // `Pin::set` or with `self`); `exit` and `classify` are not treated as pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        if this.exit.done {
-            return Poll::Ready(());
-        }
         // SAFETY: see above.
-        let future = unsafe { Pin::new_unchecked(&mut this.future) };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let mut future = unsafe { Pin::new_unchecked(&mut this.future) };
+        let Some(running) = future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let polled = match catch_unwind(AssertUnwindSafe(|| running.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => {
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(payload),
+        };
+        // Drop the user's future before the group hears of this exit (see `future`).
+        let dropped = catch_unwind(AssertUnwindSafe(|| future.set(None)));
+        let outcome = match (polled, dropped) {
+            (Ok(output), Ok(())) => {
                 if let Some(message) = (this.classify)(&output) {
                     this.exit.group.fail(failure(FailureKind::Error, message));
                 }
                 Ok(output)
             }
-            Err(payload) => {
+            // A panic in the poll, or else in dropping the finished future, fails the child.
+            (Err(payload), _) | (Ok(_), Err(payload)) => {
                 let (error, message) = crate::caught::panicked(payload);
                 this.exit
                     .group
