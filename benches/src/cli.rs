@@ -241,6 +241,11 @@ mod tests {
             names(parse(&["spawn"]).unwrap()),
             ["spawn_many", "spawn_many_remote", "chained_spawn"]
         );
-        assert_eq!(names(parse(&[]).unwrap()).len(), 19);
+        // No filter: every workload.
+        assert_eq!(
+            names(parse(&[]).unwrap()).len(),
+            all_workloads(Scale::Quick).len()
+        );
+        assert!(names(parse(&["timer"]).unwrap()).contains(&"timer_lateness"));
     }
 }
