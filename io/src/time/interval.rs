@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::time::sleep::{sleep_until, Sleep};
 
-/// Ticks every `period`, the first tick completing immediately.
+/// Ticks every `period`, the first tick due at once (like any already-due sleep, it yields
+/// to the scheduler once before completing, as asyncio's `sleep(0)` does).
 ///
 /// A zero `period` is treated as one nanosecond.
 pub fn interval(period: Duration) -> Interval {

@@ -128,8 +128,9 @@ impl TimeoutScope {
     }
 
     /// Moves the deadline (asyncio's `reschedule(when)`); `None` removes it. Blocks running
-    /// under the scope see the new deadline at once; a deadline in the past cancels them at
-    /// their next poll, which this call causes.
+    /// under the scope see the new deadline at once; a deadline in the past cancels them
+    /// shortly after their next poll, which this call causes (the expired deadline's timer
+    /// yields once before it fires, like `sleep(0)`).
     pub fn reschedule(&self, deadline: impl Into<Option<Instant>>) {
         let wakers: Vec<(u64, Waker)> = {
             let mut state = self.shared.state.lock();
