@@ -1,6 +1,7 @@
 //! Debug mode (asyncio's debug mode): polls that hold their thread too long are reported
-//! through the `log` facade with the task's id, name and duration, which is how a blocking
-//! call inside a task shows up. Panics nobody retrieved are reported in every mode.
+//! through the `log` facade (on standard error when no logger is installed, see
+//! `crate::report`) with the task's id, name and duration, which is how a blocking call
+//! inside a task shows up. Panics nobody retrieved are reported in every mode.
 //!
 //! On a multi-threaded runtime a watchdog thread also reports a poll that is *still* running
 //! past the threshold, so a task stuck in a blocking call shows up while it is stuck.
@@ -120,7 +121,8 @@ fn watch(threshold: Duration, epoch: Instant, clocks: &[Arc<PollClock>], stop: &
             let running = Duration::from_nanos(now.saturating_sub(started));
             if running >= threshold {
                 reported[worker] = (started, task);
-                log::warn!(
+                crate::report::report!(
+                    Warn,
                     "worker {worker} has been polling task Task-{task} for {running:?} and is \
                      still in that poll: a blocking call is holding the worker"
                 );

@@ -37,6 +37,7 @@ mod loom;
 mod loop_api;
 mod metrics;
 mod park;
+mod report;
 mod runtime;
 mod scheduler;
 mod shield;

@@ -103,7 +103,8 @@ impl Callbacks {
 fn run(header: &Header, callback: DoneCallback) {
     let info = TaskInfo::of(header);
     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(&info))) {
-        log::error!(
+        crate::report::report!(
+            Error,
             "a done callback of task {} panicked: {}",
             header.id,
             super::error::panic_message(payload.as_ref())

@@ -210,9 +210,11 @@ fn drop_output<F: Future, S>(cell: &Cell<F, S>) {
     }
 }
 
-/// asyncio's "Task exception was never retrieved", through the `log` facade.
+/// asyncio's "Task exception was never retrieved", through `log` or on stderr (see
+/// `crate::report`).
 fn report_lost_panic(header: &Header, message: &str, when: &str) {
-    log::error!(
+    crate::report::report!(
+        Error,
         "task {} ({}) panicked {}: {}",
         header.id,
         header.name.as_deref().unwrap_or("unnamed"),

@@ -111,7 +111,8 @@ impl Runnable {
         let took = start.elapsed();
         if took >= threshold {
             let header = raw.header();
-            log::warn!(
+            crate::report::report!(
+                Warn,
                 "slow poll: task {} ({}) held its thread for {:?} in one poll (threshold {:?}); \
                  a blocking call in a task stalls every task queued behind it: move it to a \
                  blocking thread",
