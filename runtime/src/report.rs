@@ -10,7 +10,9 @@
 /// Emits one report at `level` (see the module docs).
 pub(crate) fn emit(level: log::Level, args: std::fmt::Arguments<'_>) {
     if log::max_level() == log::LevelFilter::Off {
-        eprintln!("ringloop {level}: {args}");
+        // Not `eprintln!`, which panics if stderr is closed: a report is never worth a panic.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "ringloop {level}: {args}");
     } else {
         log::log!(level, "{args}");
     }
