@@ -33,9 +33,9 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub use ringloop_runtime::{
-    all_tasks, create_local_task, create_task, current_task, gather, run, try_gather, try_run,
-    yield_now, Builder, Gather, Handle, PanicPayload, Runtime, Task, TaskBuilder, TaskError,
-    TaskId, TaskInfo, TaskState, TryGather, YieldNow,
+    all_tasks, create_local_task, create_task, current_task, gather, run, run_local, try_gather,
+    try_run, try_run_local, yield_now, Builder, Gather, Handle, PanicPayload, Runtime, Task,
+    TaskBuilder, TaskError, TaskId, TaskInfo, TaskState, TryGather, YieldNow,
 };
 
 // Waiting, timeouts, task groups, the loop's low-level API and blocking calls

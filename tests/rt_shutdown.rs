@@ -129,6 +129,35 @@ fn run_cancels_leftover_tasks_before_returning() {
     }
 }
 
+#[test]
+fn run_local_runs_on_this_thread_and_cancels_leftover_tasks() {
+    let _watchdog = support::Watchdog::start("run_local_cancels_leftovers", support::WATCHDOG);
+    let counters = Counters::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let caller = std::thread::current().id();
+    let handles: Vec<Task<()>> = ringloop::run_local(async {
+        let mut handles = Vec::new();
+        for _ in 0..20 {
+            handles.push(create_local_task(park_forever(
+                counters.guard(),
+                started.clone(),
+            )));
+            handles.push(create_task(park_forever(counters.guard(), started.clone())));
+        }
+        let here = create_task(async { std::thread::current().id() })
+            .await
+            .unwrap();
+        assert_eq!(here, caller, "a task of run_local ran on another thread");
+        yield_until("the tasks started", || started.load(Ordering::SeqCst) == 40).await;
+        handles
+    });
+    counters.assert_all_dropped_once();
+    assert_eq!(counters.created(), 40);
+    for handle in handles {
+        assert!(handle.is_cancelled());
+    }
+}
+
 rt_test! {
     fn dropping_a_runtime_cancels_idle_tasks(flavor: Flavor) {
         let rt = flavor.runtime();

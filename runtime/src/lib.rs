@@ -53,7 +53,7 @@ pub use cancel_on_drop::CancelOnDrop;
 pub use gather::{gather, try_gather, Gather, TryGather};
 pub use loop_api::{create_future, CallHandle, FutureCell, FutureError, InvalidStateError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
-pub use runtime::{run, try_run, Handle, Runtime};
+pub use runtime::{run, run_local, try_run, try_run_local, Handle, Runtime};
 pub use shield::{shield, Shield};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
 pub use task::{PanicPayload, Task, TaskError, TaskId, TaskInfo, TaskState};

@@ -267,3 +267,39 @@ pub fn try_run<F: Future>(future: F) -> io::Result<F::Output> {
     let runtime = Runtime::new()?;
     Ok(runtime.block_on(future))
 }
+
+/// Runs `future` on a new single-threaded runtime: asyncio's own model, where every task
+/// runs on the calling thread and tasks need not be `Send`
+/// ([`create_local_task`](crate::create_local_task)). When `future` completes, every task
+/// still alive is cancelled and the runtime is gone, as with [`run`].
+///
+/// # Panics
+/// If the runtime cannot start (see [`try_run_local`] for the error instead), or when called
+/// from inside a runtime.
+///
+/// # Examples
+/// ```
+/// use std::rc::Rc;
+///
+/// let shared = Rc::new(21); // not Send: fine on one thread
+/// let answer = ringloop::run_local(async move {
+///     let task = ringloop::create_local_task({
+///         let shared = shared.clone();
+///         async move { *shared * 2 }
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run_local<F: Future>(future: F) -> F::Output {
+    match try_run_local(future) {
+        Ok(output) => output,
+        Err(err) => panic!("ringloop::run_local could not start a runtime: {err}"),
+    }
+}
+
+/// Like [`run_local`], but returns the error if the runtime cannot start.
+pub fn try_run_local<F: Future>(future: F) -> io::Result<F::Output> {
+    let runtime = Runtime::builder().single_threaded().build()?;
+    Ok(runtime.block_on(future))
+}
