@@ -107,13 +107,7 @@ impl Driver {
     /// An error of `io_uring_enter` other than an interruption; or the driver being used
     /// re-entrantly (from a waker or a `Drop` it runs).
     pub fn poll(&self) -> io::Result<()> {
-        let ready = {
-            let mut core = self.borrow()?;
-            core.poll()?;
-            core.take_ready()
-        };
-        ready.run();
-        Ok(())
+        self.drive(Core::poll)
     }
 
     /// Like [`poll`](Driver::poll) without the syscall: dispatches the completions the kernel
@@ -130,13 +124,7 @@ impl Driver {
     ///
     /// As [`poll`](Driver::poll).
     pub fn reap(&self) -> io::Result<()> {
-        let ready = {
-            let mut core = self.borrow()?;
-            core.reap_posted()?;
-            core.take_ready()
-        };
-        ready.run();
-        Ok(())
+        self.drive(Core::reap_posted)
     }
 
     /// Like [`poll`](Driver::poll), but first waits, in the same `io_uring_enter`, until a
@@ -150,13 +138,7 @@ impl Driver {
     /// As [`poll`](Driver::poll); and after [`shutdown`](Driver::shutdown), which disarms the
     /// wake-up, `park` fails at once instead of blocking.
     pub fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let ready = {
-            let mut core = self.borrow()?;
-            core.park(timeout)?;
-            core.take_ready()
-        };
-        ready.run();
-        Ok(())
+        self.drive(|core| core.park(timeout))
     }
 
     /// What this driver has asked of the kernel so far.
@@ -191,6 +173,18 @@ impl Driver {
             }
         };
         ready.run();
+    }
+
+    /// Runs `step` on the core, then, with the core released, the wakers and orphan
+    /// releases it collected (which may use the driver again).
+    fn drive(&self, step: impl FnOnce(&mut Core) -> io::Result<()>) -> io::Result<()> {
+        let ready = {
+            let mut core = self.borrow()?;
+            step(&mut core)?;
+            core.take_ready()
+        };
+        ready.run();
+        Ok(())
     }
 
     fn borrow(&self) -> io::Result<std::cell::RefMut<'_, Core>> {
