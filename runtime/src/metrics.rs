@@ -14,6 +14,7 @@ pub(crate) struct Counters {
     steals: AtomicU64,
     injector_pulls: AtomicU64,
     parks: AtomicU64,
+    hand_overs: AtomicU64,
     ring_enters: AtomicU64,
     ring_submissions: AtomicU64,
     ring_completions: AtomicU64,
@@ -28,6 +29,10 @@ impl Counters {
     pub(crate) fn poll(&self) {
         add(&self.polls, 1);
     }
+    /// Polls so far: a worker whose count stands still is stuck in one poll (or not running).
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
+    }
     pub(crate) fn steal(&self) {
         add(&self.steals, 1);
     }
@@ -36,6 +41,9 @@ impl Counters {
     }
     pub(crate) fn park(&self) {
         add(&self.parks, 1);
+    }
+    pub(crate) fn hand_over(&self) {
+        add(&self.hand_overs, 1);
     }
 
     /// Records the ring's totals (they are cumulative already).
@@ -53,6 +61,7 @@ impl Counters {
             steals: self.steals.load(Ordering::Relaxed),
             injector_pulls: self.injector_pulls.load(Ordering::Relaxed),
             parks: self.parks.load(Ordering::Relaxed),
+            hand_overs: self.hand_overs.load(Ordering::Relaxed),
             ring_enters: self.ring_enters.load(Ordering::Relaxed),
             ring_submissions: self.ring_submissions.load(Ordering::Relaxed),
             ring_completions: self.ring_completions.load(Ordering::Relaxed),
@@ -72,6 +81,9 @@ pub struct WorkerMetrics {
     pub injector_pulls: u64,
     /// Times the thread went to sleep for lack of work.
     pub parks: u64,
+    /// Tasks woken by this worker's ring that it handed over to a less busy worker, so that
+    /// their next I/O goes on that worker's ring (multi-threaded runtime only).
+    pub hand_overs: u64,
     /// `io_uring_enter` system calls of its ring.
     pub ring_enters: u64,
     /// Submission queue entries its ring submitted.

@@ -14,6 +14,7 @@
 //! local tasks and exits; then the thread that shut down cancels every remaining task.
 
 mod idle;
+mod packing;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -31,6 +32,7 @@ use crate::scheduler::Scheduler;
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule, Task, TaskInfo};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
+use packing::WorkerLoad;
 use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
 use std::future::Future;
@@ -66,6 +68,11 @@ struct Remote {
     counters: Counters,
     /// What the worker is polling, for the debug-mode watchdog.
     clock: Arc<PollClock>,
+    /// How busy the worker is, for stealing and hand-overs (see `packing.rs`).
+    load: WorkerLoad,
+    /// Tasks other workers handed over to this one (see `packing.rs`): its own work, stolen
+    /// only if it is overloaded or stuck.
+    handed: Injector<Runnable>,
 }
 
 /// The threads of a running multi-threaded scheduler.
@@ -179,6 +186,8 @@ impl MultiThread {
                     unparker,
                     counters: Counters::default(),
                     clock: Arc::default(),
+                    load: WorkerLoad::default(),
+                    handed: Injector::new(),
                 }
             })
             .collect();
@@ -239,12 +248,21 @@ impl MultiThread {
             unsafe { task.shutdown() };
         }
         local.shutdown();
-        loop {
-            match self.shared.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Retry => continue,
-                Steal::Empty => break,
-            }
+        let queues = std::iter::once(&self.shared.injector)
+            .chain(self.shared.remotes.iter().map(|remote| &remote.handed));
+        for queue in queues {
+            drain(queue);
+        }
+    }
+}
+
+/// Drops every task in `queue`.
+fn drain(queue: &Injector<Runnable>) {
+    loop {
+        match queue.steal() {
+            Steal::Success(task) => drop(task),
+            Steal::Retry => continue,
+            Steal::Empty => break,
         }
     }
 }
@@ -286,9 +304,29 @@ impl Shared {
         }
     }
 
-    /// True if any queue another worker could take from holds a task.
-    fn has_stealable_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    /// Where `worker`'s driver should hand a task it woke, if anywhere (see `packing.rs`): if
+    /// `worker` is contended, the sibling that waits least for a CPU, if it waits clearly
+    /// less; else the lowest-numbered calm and uncontended worker below it.
+    fn handover_target(&self, worker: usize) -> Option<usize> {
+        let now = packing::now_ns(self.epoch);
+        let load = |w: usize| &self.remotes[w].load;
+        if load(worker).is_contended(now) {
+            let mine = load(worker).wait_percent(now);
+            return (0..self.remotes.len())
+                .filter(|&w| w != worker)
+                .map(|w| (load(w).wait_percent(now), w))
+                .filter(|&(theirs, _)| theirs + packing::MARGIN_PERCENT <= mine)
+                .min()
+                .map(|(_, w)| w);
+        }
+        (0..worker).find(|&w| !load(w).is_contended(now) && !load(w).is_helpable(now))
+    }
+
+    /// Queues `task` in `worker`'s hand-over inbox and wakes that worker.
+    fn hand_over(&self, worker: usize, task: Runnable) {
+        let remote = &self.remotes[worker];
+        remote.handed.push(task);
+        remote.unparker.unpark();
     }
 
     pub(crate) fn collect_info(&self, out: &mut Vec<TaskInfo>) {

@@ -6,6 +6,7 @@
 //! [`Core`] is reachable through a thread-local pointer while the loop runs, so a task woken
 //! or spawned on this thread goes straight into this worker's deque.
 
+use super::packing::{self, CHECK_EVERY, MAX_RECHECK};
 use super::{Shared, FAIRNESS_INTERVAL};
 use crate::context;
 use crate::loom::{fence, Ordering};
@@ -16,6 +17,10 @@ use crate::task::Runnable;
 use crossbeam_deque::{Steal, Worker};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The first sleep of a searcher that declined work, before it looks again.
+const INITIAL_RECHECK: Duration = Duration::from_micros(500);
 
 /// Everything one worker owns. Lives on the worker thread's stack for the thread's life.
 pub(crate) struct Core {
@@ -31,6 +36,20 @@ pub(crate) struct Core {
     yielded: Cell<bool>,
     /// The driver is reaping on this thread (not a task poll): see [`Core::push`].
     in_driver: Cell<bool>,
+    /// When this worker's current busy stretch started (see `packing.rs`); `None` while dry.
+    busy_since: Cell<Option<u64>>,
+    /// Tasks run since the clock was last looked at.
+    tasks_since_check: Cell<u32>,
+    /// This thread's CPU statistics, to tell whether its CPU is contended.
+    cpu_wait: RefCell<packing::CpuWait>,
+    /// Per sibling: its poll count when this worker last saw it change, and when.
+    seen_progress: RefCell<Vec<(u64, u64)>>,
+    /// The current busy stretch has lasted [`HELP_AFTER`].
+    overloaded: Cell<bool>,
+    /// The last search left work behind that the packing rules kept it from taking.
+    declined: Cell<bool>,
+    /// How long to sleep before looking again at declined work; doubles up to [`MAX_RECHECK`].
+    recheck: Cell<Duration>,
 }
 
 thread_local! {
@@ -81,6 +100,7 @@ impl Core {
         parker: Box<dyn Park>,
         local: Arc<LocalShared>,
     ) -> Core {
+        let workers = shared.num_workers();
         Core {
             index,
             shared,
@@ -94,22 +114,39 @@ impl Core {
             is_searching: Cell::new(false),
             yielded: Cell::new(false),
             in_driver: Cell::new(false),
+            busy_since: Cell::new(None),
+            tasks_since_check: Cell::new(0),
+            cpu_wait: RefCell::new(packing::CpuWait::open()),
+            seen_progress: RefCell::new(vec![(0, 0); workers]),
+            overloaded: Cell::new(false),
+            declined: Cell::new(false),
+            recheck: Cell::new(INITIAL_RECHECK),
         }
     }
 
     /// Queues a task spawned or woken on this worker, and wakes a sleeper to steal it if
-    /// nobody is searching, except for a lone task woken by this worker's own driver.
+    /// nobody is searching, except for tasks woken by this worker's own driver.
     ///
     /// Completions reaped by the driver (between polls, or while parking) wake their tasks
     /// here, and the worker runs them as soon as the reap returns. Waking another worker for
-    /// the first such task costs an eventfd write on this thread and a context switch on
-    /// another CPU, only for the sleeper to find the deque empty again (on `tcp_latency`,
-    /// every message paid for it). So a second task is needed before the driver's wakes
-    /// notify anyone. A task spawned or woken *inside a poll* always notifies: that poll may
-    /// never return (a blocking call), and the task must then be stolen.
+    /// them costs an eventfd write on this thread and a context switch on another CPU, and
+    /// spreads connections over rings (see `packing.rs`), so the driver's wakes notify only
+    /// when this worker is overloaded, and are handed over to a calm lower-numbered worker
+    /// if there is one. A task spawned or woken *inside a poll* always notifies: that poll
+    /// may never return (a blocking call), and the task must then be stolen.
     pub(super) fn push(&self, task: Runnable) {
+        if !self.in_driver.get() {
+            self.deque.push(task);
+            self.shared.notify_parked();
+            return;
+        }
+        if let Some(target) = self.shared.handover_target(self.index) {
+            self.counters().hand_over();
+            self.shared.hand_over(target, task);
+            return;
+        }
         self.deque.push(task);
-        if !self.in_driver.get() || self.deque.len() > 1 {
+        if self.overloaded.get() {
             self.shared.notify_parked();
         }
     }
@@ -129,7 +166,11 @@ impl Core {
                 // Submit the I/O queued by the last ticks and reap completions: their wakers
                 // queue tasks here (or on their owners).
                 self.poll_driver();
-                if let Some(task) = self.pop_injector().or_else(|| self.local.pop()) {
+                if let Some(task) = self
+                    .pop_injector()
+                    .or_else(|| self.local.pop())
+                    .or_else(|| self.pop_handed())
+                {
                     return Some(task);
                 }
             }
@@ -142,8 +183,82 @@ impl Core {
         }
         self.deque
             .pop()
+            .or_else(|| self.pop_handed())
             .or_else(|| self.local.pop())
             .or_else(|| self.pop_injector())
+    }
+
+    /// Whether this worker may steal from `victim`'s deque, and from its hand-over inbox
+    /// (see `packing.rs`).
+    fn may_steal_from(&self, victim: usize, now: u64) -> (bool, bool) {
+        if victim == self.index {
+            return (false, false);
+        }
+        if self.load().is_contended(now) {
+            // This CPU is contended: take only from a sibling that makes no progress.
+            let stalled = self.is_stalled(victim, now);
+            return (stalled, stalled);
+        }
+        let load = &self.shared.remotes[victim].load;
+        if load.is_stuck(now) {
+            return (true, true);
+        }
+        let long_deque = self.shared.stealers[victim].len() >= packing::STEAL_ANYWAY_LEN;
+        (load.is_helpable(now) || long_deque, false)
+    }
+
+    /// Looks at every queue once more before sleeping: true if one this worker may take from
+    /// holds a task. Work the packing rules keep it from taking sets `declined`, so that the
+    /// sleep has a timeout: that work's owner may be stuck, and nobody else may look.
+    fn recheck_before_parking(&self) -> bool {
+        if !self.shared.injector.is_empty() {
+            return true;
+        }
+        let now = packing::now_ns(self.shared.epoch);
+        let mut stealable = false;
+        for victim in (0..self.shared.remotes.len()).filter(|&v| v != self.index) {
+            let (deque_allowed, handed_allowed) = self.may_steal_from(victim, now);
+            let queues = [
+                (!self.shared.stealers[victim].is_empty(), deque_allowed),
+                (
+                    !self.shared.remotes[victim].handed.is_empty(),
+                    handed_allowed,
+                ),
+            ];
+            for (has_tasks, allowed) in queues {
+                if has_tasks && allowed {
+                    stealable = true;
+                } else if has_tasks {
+                    self.declined.set(true);
+                }
+            }
+        }
+        stealable
+    }
+
+    /// True if `victim` has run no task since this worker last looked, at least
+    /// [`packing::HELP_AFTER`] ago: it is stuck in one poll, or not given a CPU.
+    fn is_stalled(&self, victim: usize, now: u64) -> bool {
+        let polls = self.shared.counters(victim).polls();
+        let mut seen = self.seen_progress.borrow_mut();
+        let (seen_polls, seen_at) = &mut seen[victim];
+        if *seen_polls != polls || *seen_at == 0 {
+            (*seen_polls, *seen_at) = (polls, now);
+            return false;
+        }
+        now.saturating_sub(*seen_at) >= packing::HELP_AFTER
+    }
+
+    /// Takes tasks other workers handed over to this one.
+    fn pop_handed(&self) -> Option<Runnable> {
+        let handed = &self.shared.remotes[self.index].handed;
+        loop {
+            match handed.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
     }
 
     fn pop_injector(&self) -> Option<Runnable> {
@@ -169,8 +284,10 @@ impl Core {
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % below
     }
 
-    /// Looks for work in other workers' deques and the injector, as a searcher.
+    /// Looks for work in other workers' deques and the injector, as a searcher, following the
+    /// packing rules (see `packing.rs`): work they keep it from taking sets `declined`.
     fn steal_work(&self) -> Option<Runnable> {
+        self.declined.set(false);
         if !self.is_searching.get() {
             if !self.shared.idle.transition_worker_to_searching() {
                 return None;
@@ -180,6 +297,7 @@ impl Core {
         let stealers = &self.shared.stealers;
         let n = stealers.len();
         let start = self.next_random(n);
+        let now = packing::now_ns(self.shared.epoch);
         loop {
             let mut retry = false;
             for i in 0..n {
@@ -187,13 +305,26 @@ impl Core {
                 if victim == self.index {
                     continue;
                 }
-                match stealers[victim].steal_batch_and_pop(&self.deque) {
-                    Steal::Success(task) => {
-                        self.counters().steal();
-                        return Some(task);
+                let (deque_allowed, handed_allowed) = self.may_steal_from(victim, now);
+                let queues: [(&dyn StealSource, bool); 2] = [
+                    (&stealers[victim], deque_allowed),
+                    (&self.shared.remotes[victim].handed, handed_allowed),
+                ];
+                for (queue, allowed) in queues {
+                    if !allowed {
+                        if !queue.is_empty() {
+                            self.declined.set(true);
+                        }
+                        continue;
                     }
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
+                    match queue.steal_batch_and_pop(&self.deque) {
+                        Steal::Success(task) => {
+                            self.counters().steal();
+                            return Some(task);
+                        }
+                        Steal::Retry => retry = true,
+                        Steal::Empty => {}
+                    }
                 }
             }
             match self.shared.injector.steal_batch_and_pop(&self.deque) {
@@ -217,7 +348,52 @@ impl Core {
             self.shared.notify_parked();
         }
         self.counters().poll();
+        self.note_busy();
         self.shared.run_task(self.index, task);
+    }
+
+    fn load(&self) -> &packing::WorkerLoad {
+        &self.shared.remotes[self.index].load
+    }
+
+    /// Counts a task of the current busy stretch; once the stretch has lasted [`HELP_AFTER`],
+    /// says so to the siblings and wakes one to help (see `packing.rs`).
+    fn note_busy(&self) {
+        let checks = self.tasks_since_check.get() + 1;
+        let check_now = checks >= CHECK_EVERY;
+        self.tasks_since_check
+            .set(if check_now { 0 } else { checks });
+        let Some(since) = self.busy_since.get() else {
+            let now = packing::now_ns(self.shared.epoch);
+            self.busy_since.set(Some(now));
+            self.recheck.set(INITIAL_RECHECK);
+            self.load().start_busy(now);
+            return;
+        };
+        if !check_now {
+            return;
+        }
+        let now = packing::now_ns(self.shared.epoch);
+        if let Some(percent) = self.cpu_wait.borrow_mut().sample(now) {
+            self.load().set_wait_percent(now, percent);
+        }
+        let long_stretch = now.saturating_sub(since) >= packing::HELP_AFTER;
+        let long_queue = self.deque.len() >= packing::STEAL_ANYWAY_LEN;
+        if !(long_stretch || long_queue) {
+            return;
+        }
+        self.load().mark_overloaded(now);
+        if !self.overloaded.replace(true) {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// This worker ran dry: its busy stretch is over.
+    fn note_dry(&self) {
+        if self.busy_since.take().is_some() {
+            self.overloaded.set(false);
+            self.load().end_busy();
+        }
     }
 
     fn counters(&self) -> &crate::metrics::Counters {
@@ -251,18 +427,26 @@ impl Core {
             .transition_worker_to_parked(self.index, was_searching);
         // Pairs with the fence in `Idle::should_wake_someone` (step 3 of the protocol).
         fence(Ordering::SeqCst);
-        if last_searcher && self.shared.has_stealable_work() {
+        if self.recheck_before_parking() && last_searcher {
             self.shared.notify_parked();
         }
         self.counters().park();
+        // Work the packing rules kept this worker from taking may belong to a worker stuck in
+        // a long poll: look again later, less often each time nothing comes of it.
+        let timeout = self.declined.get().then(|| {
+            let timeout = self.recheck.get();
+            self.recheck.set((timeout * 2).min(MAX_RECHECK));
+            timeout
+        });
+        let handed = &self.shared.remotes[self.index].handed;
         loop {
             self.in_driver.set(true);
-            self.parker.borrow_mut().park(None);
+            self.parker.borrow_mut().park(timeout);
             self.in_driver.set(false);
             if self.shared.is_shutdown() {
                 return;
             }
-            if !self.local.is_idle() || !self.deque.is_empty() {
+            if !self.local.is_idle() || !self.deque.is_empty() || !handed.is_empty() {
                 // Woken for a local task, or the park's own reaping woke tasks onto this
                 // worker's deque. If a notifier also picked us, we count as searching.
                 self.is_searching
@@ -274,8 +458,38 @@ impl Core {
                 self.is_searching.set(true);
                 return;
             }
+            if timeout.is_some() {
+                // Time to look at the declined work again.
+                self.is_searching
+                    .set(!self.shared.idle.unpark_worker_by_id(self.index));
+                return;
+            }
             // Spurious wake-up: sleep again.
         }
+    }
+}
+
+/// A queue a searcher takes a batch from: a sibling's deque or hand-over inbox.
+trait StealSource {
+    fn is_empty(&self) -> bool;
+    fn steal_batch_and_pop(&self, dest: &Worker<Runnable>) -> Steal<Runnable>;
+}
+
+impl StealSource for crossbeam_deque::Stealer<Runnable> {
+    fn is_empty(&self) -> bool {
+        crossbeam_deque::Stealer::is_empty(self)
+    }
+    fn steal_batch_and_pop(&self, dest: &Worker<Runnable>) -> Steal<Runnable> {
+        crossbeam_deque::Stealer::steal_batch_and_pop(self, dest)
+    }
+}
+
+impl StealSource for crossbeam_deque::Injector<Runnable> {
+    fn is_empty(&self) -> bool {
+        crossbeam_deque::Injector::is_empty(self)
+    }
+    fn steal_batch_and_pop(&self, dest: &Worker<Runnable>) -> Steal<Runnable> {
+        crossbeam_deque::Injector::steal_batch_and_pop(self, dest)
     }
 }
 
@@ -302,7 +516,12 @@ pub(super) fn run(core: Core) {
         // by the park below, in the same `io_uring_enter` that waits, or by the next
         // fairness tick if work turns up.
         core.reap_driver();
-        if let Some(task) = core.next_task().or_else(|| core.steal_work()) {
+        if let Some(task) = core.next_task() {
+            core.run_task(task);
+            continue;
+        }
+        core.note_dry();
+        if let Some(task) = core.steal_work() {
             core.run_task(task);
         } else {
             core.park();
@@ -312,7 +531,7 @@ pub(super) fn run(core: Core) {
     // Cancel this worker's local tasks here, on their thread, then drop what is queued (the
     // shared owner list's shutdown cancels those tasks).
     core.local.shutdown();
-    while let Some(task) = core.deque.pop() {
+    while let Some(task) = core.deque.pop().or_else(|| core.pop_handed()) {
         drop(task);
     }
 }
