@@ -141,3 +141,13 @@ async fn echo(stream: ringloop::net::TcpStream, buffer_size: usize) {
         }
     }
 }
+
+impl Drop for RingloopRt {
+    /// With `RINGLOOP_BENCH_METRICS` set, prints the runtime's per-worker counters (polls,
+    /// steals, parks, hand-overs, ring enters) when a sample's runtime is dropped.
+    fn drop(&mut self) {
+        if std::env::var_os("RINGLOOP_BENCH_METRICS").is_some() {
+            eprintln!("{} metrics: {:?}", self.kind, self.rt.metrics());
+        }
+    }
+}

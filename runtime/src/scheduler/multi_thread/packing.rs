@@ -25,6 +25,7 @@
 //!   (`/proc/thread-self/schedstat`) every [`SAMPLE_EVERY`]: the time it waited for a CPU, in
 //!   percent of the time it ran. At [`CONTENDED_PERCENT`] or more it is *contended*: helping
 //!   from that CPU takes time from whatever else runs there. A contended worker steals only
+//!   a deque of [`CONTENDED_STEAL_LEN`] tasks or more (a backlog any CPU time helps with), or
 //!   from a sibling that has run no task since it last looked (stuck, or itself off-CPU), and
 //!   hands the tasks its driver wakes to the sibling that waits least for a CPU, if that one
 //!   waits at least [`MARGIN_PERCENT`] less. The verdict lasts [`CONTENDED_FOR`]; a worker
@@ -48,6 +49,11 @@ const CALM_AFTER: u64 = 10_000_000;
 
 /// A deque this long makes its owner overloaded, and may be stolen from at once.
 pub(super) const STEAL_ANYWAY_LEN: usize = 64;
+
+/// A deque this long may be stolen from even by a contended worker: a backlog that any CPU
+/// time helps with (a burst of spawned work), longer than the ready connections of a
+/// saturated server usually make.
+pub(super) const CONTENDED_STEAL_LEN: usize = 256;
 
 /// How long a contended CPU is remembered: after that, the worker may help again (and
 /// measures again).

@@ -194,16 +194,18 @@ impl Core {
         if victim == self.index {
             return (false, false);
         }
+        let queued = self.shared.stealers[victim].len();
         if self.load().is_contended(now) {
-            // This CPU is contended: take only from a sibling that makes no progress.
+            // This CPU is contended: take only a long backlog, or from a sibling that makes
+            // no progress.
             let stalled = self.is_stalled(victim, now);
-            return (stalled, stalled);
+            return (stalled || queued >= packing::CONTENDED_STEAL_LEN, stalled);
         }
+        let long_deque = queued >= packing::STEAL_ANYWAY_LEN;
         let load = &self.shared.remotes[victim].load;
         if load.is_stuck(now) {
             return (true, true);
         }
-        let long_deque = self.shared.stealers[victim].len() >= packing::STEAL_ANYWAY_LEN;
         (load.is_helpable(now) || long_deque, false)
     }
 
