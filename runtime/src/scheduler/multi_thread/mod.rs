@@ -322,6 +322,12 @@ impl Shared {
         (0..worker).find(|&w| !load(w).is_contended(now) && !load(w).is_helpable(now))
     }
 
+    /// True if a worker other than `worker` is not contended: one that would help.
+    fn has_uncontended_sibling(&self, worker: usize) -> bool {
+        let now = packing::now_ns(self.epoch);
+        (0..self.remotes.len()).any(|w| w != worker && !self.remotes[w].load.is_contended(now))
+    }
+
     /// Queues `task` in `worker`'s hand-over inbox and wakes that worker.
     fn hand_over(&self, worker: usize, task: Runnable) {
         let remote = &self.remotes[worker];

@@ -57,7 +57,7 @@ pub(super) const CONTENDED_STEAL_LEN: usize = 256;
 
 /// How long a contended CPU is remembered: after that, the worker may help again (and
 /// measures again).
-const CONTENDED_FOR: u64 = 100_000_000;
+const CONTENDED_FOR: u64 = 1_000_000_000;
 
 /// A worker whose thread waited for a CPU this many percent of the time it ran is contended.
 /// It hands its work to a sibling that waits [`MARGIN_PERCENT`] less.

@@ -131,8 +131,9 @@ impl Core {
     /// here, and the worker runs them as soon as the reap returns. Waking another worker for
     /// them costs an eventfd write on this thread and a context switch on another CPU, and
     /// spreads connections over rings (see `packing.rs`), so the driver's wakes notify only
-    /// when this worker is overloaded, and are handed over to a calm lower-numbered worker
-    /// if there is one. A task spawned or woken *inside a poll* always notifies: that poll
+    /// when this worker is overloaded (and a sibling's CPU is not contended: such a sibling
+    /// would only look and go back to sleep), and are handed over to a calm lower-numbered
+    /// worker if there is one. A task spawned or woken *inside a poll* always notifies: that poll
     /// may never return (a blocking call), and the task must then be stolen.
     pub(super) fn push(&self, task: Runnable) {
         if !self.in_driver.get() {
@@ -146,7 +147,7 @@ impl Core {
             return;
         }
         self.deque.push(task);
-        if self.overloaded.get() {
+        if self.overloaded.get() && self.shared.has_uncontended_sibling(self.index) {
             self.shared.notify_parked();
         }
     }
@@ -385,7 +386,7 @@ impl Core {
             return;
         }
         self.load().mark_overloaded(now);
-        if !self.overloaded.replace(true) {
+        if !self.overloaded.replace(true) && self.shared.has_uncontended_sibling(self.index) {
             self.shared.notify_parked();
         }
     }
