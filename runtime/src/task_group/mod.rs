@@ -42,7 +42,14 @@ use std::task::{Context, Poll};
 /// Gives `Ok(output of body)` if no task failed, or `Err(TaskGroupError)` with every
 /// failure. The first failure cancels the group's other tasks and drops the body. If the
 /// body panics, the tasks are cancelled, and the panic resumes once they have finished.
-/// See the [module semantics](self) for the rest; in short, nothing the group started is
+///
+/// The scope runs its body; tasks created in the group run concurrently. The first failure
+/// of a task (a panic, or an `Err` of a task made with
+/// [`create_fallible_task`](TaskGroup::create_fallible_task)) cancels every other task of the
+/// group *and the body*; later failures are collected too. Tasks may be added while the
+/// group waits for the others; once it has started cancelling, or has finished, new tasks
+/// are cancelled on arrival. Dropping the scope future (its task was cancelled, or a timeout
+/// dropped it) cancels every task of the group. In short, nothing the group started is
 /// still running when the scope completes.
 ///
 /// # Panics

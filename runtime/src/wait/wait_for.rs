@@ -11,7 +11,7 @@ use std::time::Duration;
 /// completes in time, `Err(Elapsed)` otherwise, and then the future has been dropped.
 /// `timeout` is a `Duration` or `None` (no limit).
 ///
-/// This is [`timeout`](crate::timeout) with asyncio's argument order and an optional
+/// This is [`timeout`](ringloop_io::time::timeout) with asyncio's argument order and an optional
 /// limit. asyncio cancels the awaited task at the timeout; a ringloop
 /// [`Task`](crate::Task) handle that is dropped *detaches* its task instead, so to cancel
 /// it, wait for [`CancelOnDrop::new(task)`](crate::CancelOnDrop).

@@ -44,7 +44,7 @@ pub(crate) struct Core {
     cpu_wait: RefCell<packing::CpuWait>,
     /// Per sibling: its poll count when this worker last saw it change, and when.
     seen_progress: RefCell<Vec<(u64, u64)>>,
-    /// The current busy stretch has lasted [`HELP_AFTER`].
+    /// The current busy stretch has lasted [`packing::HELP_AFTER`].
     overloaded: Cell<bool>,
     /// The last search left work behind that the packing rules kept it from taking.
     declined: Cell<bool>,
@@ -359,7 +359,7 @@ impl Core {
         &self.shared.remotes[self.index].load
     }
 
-    /// Counts a task of the current busy stretch; once the stretch has lasted [`HELP_AFTER`],
+    /// Counts a task of the current busy stretch; once the stretch has lasted [`packing::HELP_AFTER`],
     /// says so to the siblings and wakes one to help (see `packing.rs`).
     fn note_busy(&self) {
         let checks = self.tasks_since_check.get() + 1;
