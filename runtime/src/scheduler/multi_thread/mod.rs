@@ -9,9 +9,11 @@
 //!
 //! Local (`!Send`) tasks live in the worker's [`LocalShared`] queue, which nobody steals from.
 //!
-//! Sleeping and waking follow the protocol in `idle.rs`; parking goes through [`Park`](crate::park::Park), so the
-//! io driver can take over. Shutdown: set the flag, unpark everyone, each worker cancels its
-//! local tasks and exits; then the thread that shut down cancels every remaining task.
+//! Sleeping and waking follow the protocol in `idle.rs`; parking goes through
+//! [`Park`](crate::park::Park), so the io driver can take over. Which worker runs what
+//! follows the packing rules in `packing.rs`. Shutdown: set the flag, unpark everyone, each
+//! worker cancels its local tasks and exits; then the thread that shut down cancels every
+//! remaining task.
 
 mod idle;
 mod packing;

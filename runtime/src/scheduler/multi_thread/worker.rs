@@ -1,10 +1,12 @@
 //! One worker thread: its run loop, where it looks for work, and how it sleeps.
 //!
-//! The loop, per iteration: take the next task from this worker's deque (every
-//! [`FAIRNESS_INTERVAL`] ticks the injector and the local-task queue go first); else search —
-//! steal a batch from a random victim, then from the injector; else park. The worker's own
+//! The loop, per iteration: take the next task from this worker's deque, then from its
+//! hand-over inbox (every [`FAIRNESS_INTERVAL`] ticks the injector and the local-task queue go
+//! first); else reap posted completions; else search — steal a batch from a random victim the
+//! packing rules allow (`packing.rs`), then from the injector; else park. The worker's own
 //! [`Core`] is reachable through a thread-local pointer while the loop runs, so a task woken
-//! or spawned on this thread goes straight into this worker's deque.
+//! or spawned on this thread goes into this worker's deque (or, woken by its driver, perhaps
+//! into a calmer worker's inbox).
 
 use super::packing::{self, CHECK_EVERY, MAX_RECHECK};
 use super::{Shared, FAIRNESS_INTERVAL};
@@ -133,8 +135,8 @@ impl Core {
     /// spreads connections over rings (see `packing.rs`), so the driver's wakes notify only
     /// when this worker is overloaded (and a sibling's CPU is not contended: such a sibling
     /// would only look and go back to sleep), and are handed over to a calm lower-numbered
-    /// worker if there is one. A task spawned or woken *inside a poll* always notifies: that poll
-    /// may never return (a blocking call), and the task must then be stolen.
+    /// worker if there is one. A task spawned or woken *inside a poll* always notifies: that
+    /// poll may never return (a blocking call), and the task must then be stolen.
     pub(super) fn push(&self, task: Runnable) {
         if !self.in_driver.get() {
             self.deque.push(task);
@@ -359,8 +361,9 @@ impl Core {
         &self.shared.remotes[self.index].load
     }
 
-    /// Counts a task of the current busy stretch; once the stretch has lasted [`packing::HELP_AFTER`],
-    /// says so to the siblings and wakes one to help (see `packing.rs`).
+    /// Counts a task of the current busy stretch. Once the stretch has lasted
+    /// [`packing::HELP_AFTER`] (or the deque is long), says so to the siblings and wakes one
+    /// to help (see `packing.rs`). Also samples this thread's CPU wait now and then.
     fn note_busy(&self) {
         let checks = self.tasks_since_check.get() + 1;
         let check_now = checks >= CHECK_EVERY;
