@@ -40,11 +40,14 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
+// The `u64` durations below are nanoseconds, the unit of `now_ns`.
+
 /// How long a worker may stay busy without running dry before it counts as overloaded (and,
-/// seen from outside, perhaps stuck in one poll).
+/// seen from outside, perhaps stuck in one poll): 1 ms.
 pub(super) const HELP_AFTER: u64 = 1_000_000;
 
-/// How long after its last overload a worker still accepts help (and receives no hand-overs).
+/// How long after its last overload a worker still accepts help (and receives no hand-overs):
+/// 10 ms.
 const CALM_AFTER: u64 = 10_000_000;
 
 /// A deque this long makes its owner overloaded, and may be stolen from at once.
@@ -55,7 +58,7 @@ pub(super) const STEAL_ANYWAY_LEN: usize = 64;
 /// saturated server usually make.
 pub(super) const CONTENDED_STEAL_LEN: usize = 256;
 
-/// How long a contended CPU is remembered: after that, the worker may help again (and
+/// How long a contended CPU is remembered (1 s): after that, the worker may help again (and
 /// measures again).
 const CONTENDED_FOR: u64 = 1_000_000_000;
 
@@ -66,9 +69,9 @@ const CONTENDED_PERCENT: u64 = 50;
 /// How much less a sibling must wait for a CPU to take a contended worker's work.
 pub(super) const MARGIN_PERCENT: u64 = 20;
 
-/// How often a busy worker reads its scheduler statistics.
+/// How often a busy worker reads its scheduler statistics: every 10 ms at most.
 const SAMPLE_EVERY: u64 = 10_000_000;
-/// The least run time a contention verdict is based on.
+/// The least run time a contention verdict is based on: 1 ms.
 const MIN_SAMPLE_RUN: u64 = 1_000_000;
 
 /// The longest a searcher that declined work sleeps before looking again.
