@@ -201,18 +201,26 @@ impl CpuWait {
         }
         self.sampled_at = now;
         let (ran, waited) = self.read()?;
-        let d_ran = ran.saturating_sub(self.ran);
-        let d_waited = waited.saturating_sub(self.waited);
-        let d_wall = now.saturating_sub(self.since);
-        let percent = if d_ran.saturating_mul(4) < d_wall {
-            0
-        } else if d_ran >= MIN_SAMPLE_RUN {
-            d_waited * 100 / d_ran
-        } else {
-            return None;
-        };
+        let percent = wait_percent(
+            ran.saturating_sub(self.ran),
+            waited.saturating_sub(self.waited),
+            now.saturating_sub(self.since),
+        )?;
         (self.ran, self.waited, self.since) = (ran, waited, now);
         Some(percent)
+    }
+}
+
+/// The verdict of one measure: a thread ran `ran` and waited `waited` for a CPU during `wall`
+/// (all nanoseconds). `None` if it ran too little to tell yet.
+fn wait_percent(ran: u64, waited: u64, wall: u64) -> Option<u64> {
+    if ran.saturating_mul(4) < wall {
+        // Mostly asleep: its waits are wake-up latency, not a busy CPU.
+        Some(0)
+    } else if ran >= MIN_SAMPLE_RUN {
+        Some(waited.saturating_mul(100) / ran)
+    } else {
+        None
     }
 }
 
@@ -255,6 +263,19 @@ mod tests {
         load.set_wait_percent(at, 100);
         assert!(load.is_contended(at + CONTENDED_FOR - 1));
         assert!(!load.is_contended(at + CONTENDED_FOR));
+    }
+
+    #[test]
+    fn the_wait_verdict_needs_enough_run_time_and_ignores_a_mostly_idle_thread() {
+        let ms = 1_000_000;
+        // Ran 8 of 10 ms and waited 8 ms: waits as long as it runs.
+        assert_eq!(wait_percent(8 * ms, 8 * ms, 10 * ms), Some(100));
+        // Ran 8 of 10 ms and waited 1 ms.
+        assert_eq!(wait_percent(8 * ms, ms, 10 * ms), Some(12));
+        // Ran 2 of 40 ms: mostly asleep, whatever its waits.
+        assert_eq!(wait_percent(2 * ms, 30 * ms, 40 * ms), Some(0));
+        // Ran 0.5 of 1 ms: busy, but too little run time to judge yet.
+        assert_eq!(wait_percent(ms / 2, ms / 2, ms), None);
     }
 
     #[test]
