@@ -309,8 +309,7 @@ impl Shared {
     /// Where `worker`'s driver should hand a task it woke, if anywhere (see `packing.rs`): if
     /// `worker` is contended, the sibling that waits least for a CPU, if it waits clearly
     /// less; else the lowest-numbered calm and uncontended worker below it.
-    fn handover_target(&self, worker: usize) -> Option<usize> {
-        let now = packing::now_ns(self.epoch);
+    fn handover_target(&self, worker: usize, now: u64) -> Option<usize> {
         let load = |w: usize| &self.remotes[w].load;
         if load(worker).is_contended(now) {
             let mine = load(worker).wait_percent(now);
@@ -325,8 +324,7 @@ impl Shared {
     }
 
     /// True if a worker other than `worker` is not contended: one that would help.
-    fn has_uncontended_sibling(&self, worker: usize) -> bool {
-        let now = packing::now_ns(self.epoch);
+    fn has_uncontended_sibling(&self, worker: usize, now: u64) -> bool {
         (0..self.remotes.len()).any(|w| w != worker && !self.remotes[w].load.is_contended(now))
     }
 

@@ -74,6 +74,9 @@ const SAMPLE_EVERY: u64 = 10_000_000;
 /// The least run time a contention verdict is based on: 1 ms.
 const MIN_SAMPLE_RUN: u64 = 1_000_000;
 
+/// The first sleep of a searcher that declined work, before it looks again.
+pub(super) const INITIAL_RECHECK: Duration = Duration::from_micros(500);
+
 /// The longest a searcher that declined work sleeps before looking again.
 pub(super) const MAX_RECHECK: Duration = Duration::from_millis(10);
 
@@ -109,6 +112,12 @@ impl WorkerLoad {
         self.busy_since.store(now, Ordering::Relaxed);
     }
 
+    /// When the current busy stretch started, if the worker is busy. Exact for the owner,
+    /// the only writer.
+    pub(super) fn busy_since(&self) -> Option<u64> {
+        Some(self.busy_since.load(Ordering::Relaxed)).filter(|&since| since != 0)
+    }
+
     /// The owner ran dry.
     pub(super) fn end_busy(&self) {
         self.busy_since.store(0, Ordering::Relaxed);
@@ -138,8 +147,8 @@ impl WorkerLoad {
     /// True if the worker has been busy for [`HELP_AFTER`] without running dry: overloaded,
     /// or stuck in one poll, or not given a CPU.
     pub(super) fn is_stuck(&self, now: u64) -> bool {
-        let busy_since = self.busy_since.load(Ordering::Relaxed);
-        busy_since != 0 && now.saturating_sub(busy_since) >= HELP_AFTER
+        self.busy_since()
+            .is_some_and(|since| now.saturating_sub(since) >= HELP_AFTER)
     }
 
     /// True if siblings should help this worker: it was overloaded lately, or is stuck.

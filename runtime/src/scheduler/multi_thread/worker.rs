@@ -8,7 +8,7 @@
 //! or spawned on this thread goes into this worker's deque (or, woken by its driver, perhaps
 //! into a calmer worker's inbox).
 
-use super::packing::{self, CHECK_EVERY, MAX_RECHECK};
+use super::packing::{self, CHECK_EVERY, INITIAL_RECHECK, MAX_RECHECK};
 use super::{Shared, FAIRNESS_INTERVAL};
 use crate::context;
 use crate::loom::{fence, Ordering};
@@ -20,9 +20,6 @@ use crossbeam_deque::{Steal, Worker};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The first sleep of a searcher that declined work, before it looks again.
-const INITIAL_RECHECK: Duration = Duration::from_micros(500);
 
 /// Everything one worker owns. Lives on the worker thread's stack for the thread's life.
 pub(crate) struct Core {
@@ -38,8 +35,6 @@ pub(crate) struct Core {
     yielded: Cell<bool>,
     /// The driver is reaping on this thread (not a task poll): see [`Core::push`].
     in_driver: Cell<bool>,
-    /// When this worker's current busy stretch started (see `packing.rs`); `None` while dry.
-    busy_since: Cell<Option<u64>>,
     /// Tasks run since the clock was last looked at.
     tasks_since_check: Cell<u32>,
     /// This thread's CPU statistics, to tell whether its CPU is contended.
@@ -116,7 +111,6 @@ impl Core {
             is_searching: Cell::new(false),
             yielded: Cell::new(false),
             in_driver: Cell::new(false),
-            busy_since: Cell::new(None),
             tasks_since_check: Cell::new(0),
             cpu_wait: RefCell::new(packing::CpuWait::open()),
             seen_progress: RefCell::new(vec![(0, 0); workers]),
@@ -143,13 +137,14 @@ impl Core {
             self.shared.notify_parked();
             return;
         }
-        if let Some(target) = self.shared.handover_target(self.index) {
+        let now = packing::now_ns(self.shared.epoch);
+        if let Some(target) = self.shared.handover_target(self.index, now) {
             self.counters().hand_over();
             self.shared.hand_over(target, task);
             return;
         }
         self.deque.push(task);
-        if self.overloaded.get() && self.shared.has_uncontended_sibling(self.index) {
+        if self.overloaded.get() && self.shared.has_uncontended_sibling(self.index, now) {
             self.shared.notify_parked();
         }
     }
@@ -222,23 +217,27 @@ impl Core {
         let now = packing::now_ns(self.shared.epoch);
         let mut stealable = false;
         for victim in (0..self.shared.remotes.len()).filter(|&v| v != self.index) {
-            let (deque_allowed, handed_allowed) = self.may_steal_from(victim, now);
-            let queues = [
-                (!self.shared.stealers[victim].is_empty(), deque_allowed),
-                (
-                    !self.shared.remotes[victim].handed.is_empty(),
-                    handed_allowed,
-                ),
-            ];
-            for (has_tasks, allowed) in queues {
-                if has_tasks && allowed {
+            for (queue, allowed) in self.victim_queues(victim, now) {
+                if queue.is_empty() {
+                    continue;
+                }
+                if allowed {
                     stealable = true;
-                } else if has_tasks {
+                } else {
                     self.declined.set(true);
                 }
             }
         }
         stealable
+    }
+
+    /// `victim`'s deque and hand-over inbox, each with whether this worker may steal from it.
+    fn victim_queues(&self, victim: usize, now: u64) -> [(&dyn StealSource, bool); 2] {
+        let (deque_allowed, handed_allowed) = self.may_steal_from(victim, now);
+        [
+            (&self.shared.stealers[victim], deque_allowed),
+            (&self.shared.remotes[victim].handed, handed_allowed),
+        ]
     }
 
     /// True if `victim` has run no task since this worker last looked, at least
@@ -256,9 +255,14 @@ impl Core {
 
     /// Takes tasks other workers handed over to this one.
     fn pop_handed(&self) -> Option<Runnable> {
-        let handed = &self.shared.remotes[self.index].handed;
+        self.take_batch(&self.shared.remotes[self.index].handed)
+    }
+
+    /// Moves a batch from `queue` into this worker's deque and returns its first task,
+    /// retrying while the queue is contended.
+    fn take_batch(&self, queue: &dyn StealSource) -> Option<Runnable> {
         loop {
-            match handed.steal_batch_and_pop(&self.deque) {
+            match queue.steal_batch_and_pop(&self.deque) {
                 Steal::Success(task) => return Some(task),
                 Steal::Empty => return None,
                 Steal::Retry => continue,
@@ -267,16 +271,9 @@ impl Core {
     }
 
     fn pop_injector(&self) -> Option<Runnable> {
-        loop {
-            match self.shared.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(task) => {
-                    self.counters().injector_pull();
-                    return Some(task);
-                }
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
-        }
+        let task = self.take_batch(&self.shared.injector)?;
+        self.counters().injector_pull();
+        Some(task)
     }
 
     fn next_random(&self, below: usize) -> usize {
@@ -310,12 +307,7 @@ impl Core {
                 if victim == self.index {
                     continue;
                 }
-                let (deque_allowed, handed_allowed) = self.may_steal_from(victim, now);
-                let queues: [(&dyn StealSource, bool); 2] = [
-                    (&stealers[victim], deque_allowed),
-                    (&self.shared.remotes[victim].handed, handed_allowed),
-                ];
-                for (queue, allowed) in queues {
+                for (queue, allowed) in self.victim_queues(victim, now) {
                     if !allowed {
                         if !queue.is_empty() {
                             self.declined.set(true);
@@ -369,9 +361,8 @@ impl Core {
         let check_now = checks >= CHECK_EVERY;
         self.tasks_since_check
             .set(if check_now { 0 } else { checks });
-        let Some(since) = self.busy_since.get() else {
+        let Some(since) = self.load().busy_since() else {
             let now = packing::now_ns(self.shared.epoch);
-            self.busy_since.set(Some(now));
             self.recheck.set(INITIAL_RECHECK);
             self.load().start_busy(now);
             return;
@@ -389,14 +380,14 @@ impl Core {
             return;
         }
         self.load().mark_overloaded(now);
-        if !self.overloaded.replace(true) && self.shared.has_uncontended_sibling(self.index) {
+        if !self.overloaded.replace(true) && self.shared.has_uncontended_sibling(self.index, now) {
             self.shared.notify_parked();
         }
     }
 
     /// This worker ran dry: its busy stretch is over.
     fn note_dry(&self) {
-        if self.busy_since.take().is_some() {
+        if self.load().busy_since().is_some() {
             self.overloaded.set(false);
             self.load().end_busy();
         }
