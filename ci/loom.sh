@@ -22,3 +22,6 @@ for crate in runtime io sync; do
     cargo test --release -p "$pkg" "${targets[@]}"
   fi
 done
+# The scheduler's idle/park protocol model is small enough to explore deeper; at a bound of 2
+# it missed a lost wake-up in the condition-variable parker that 3 finds.
+LOOM_MAX_PREEMPTIONS=4 cargo test --release -p ringloop-runtime --lib -- loom_idle

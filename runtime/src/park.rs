@@ -110,8 +110,14 @@ impl Park for ThreadParker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                // Unparked between the fast path and taking the lock.
-                inner.state.store(EMPTY, Ordering::Release);
+                // Unparked between the fast path and taking the lock. Consume the token with
+                // a read-modify-write, not a plain store: another `unpark` may have swapped
+                // in NOTIFIED again since the failed exchange read it, and only an acquiring
+                // RMW is sure to read that latest write and so see what its caller published
+                // before unparking. A store would erase that token unseen, and this thread
+                // could go back to its queues without the work that unpark announced and
+                // park for good (the loom model `loom_idle` found it at 3 preemptions).
+                inner.state.swap(EMPTY, Ordering::Acquire);
                 return;
             }
             Err(actual) => unreachable!("only the owner parks; state was {actual}"),
