@@ -1,6 +1,6 @@
 //! loom models of `Barrier`: one leader per round, and a withdrawal racing with the release.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_barrier`
 #![cfg(loom)]
 

@@ -1,7 +1,7 @@
 //! loom models of `BoundedSemaphore`: owned permits crossing threads, and `release` racing with
 //! guards so that the bound check sees a consistent count.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_bounded_semaphore`
 #![cfg(loom)]
 

@@ -1,7 +1,7 @@
 //! loom models of `Condition`: no lost wake-up between waiting and notifying, and a notified
 //! waiter that is dropped passes its notification to the next one.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_condition`
 #![cfg(loom)]
 

@@ -1,7 +1,7 @@
 //! loom models of `Event`: no lost wake-up between a waiter registering and `set`, and `clear`
 //! racing with woken waiters.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_event`
 #![cfg(loom)]
 

@@ -1,6 +1,6 @@
 //! loom model of `Lock`: three contenders, one of which gives up after its first poll.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_lock`
 #![cfg(loom)]
 

@@ -1,7 +1,7 @@
 //! loom models of `Mutex<T>`: exclusion (checked by loom's own cell inside the mutex) and a
 //! cancelled locker racing with the hand-over.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_mutex`
 #![cfg(loom)]
 

@@ -1,7 +1,7 @@
 //! loom models of the queues: items conserved between producers and consumers, and a getter or
 //! putter dropped while the item or place it was promised is in flight.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_queue`
 #![cfg(loom)]
 

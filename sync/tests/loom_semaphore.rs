@@ -1,6 +1,6 @@
 //! loom models of the semaphore (and so of `Mutex`/`Lock`, which are built on it).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p ringloop-sync --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=4 cargo test -p ringloop-sync --release
 //! --test loom_semaphore`
 #![cfg(loom)]
 
