@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release -p ringloop-bench
-bin="$(pwd)/${CARGO_TARGET_DIR:-target}/release/ringloop-bench"
-"$bin" --out "${CARGO_TARGET_DIR:-target}/ringloop-report-pin-server" "$@" &
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$(pwd)/$target_dir" ;; esac
+bin="$target_dir/release/ringloop-bench"
+"$bin" --out "$target_dir/ringloop-report-pin-server" "$@" &
 bench=$!
 while kill -0 "$bench" 2>/dev/null; do
   for pid in $(pgrep -f "^$bin" || true); do
