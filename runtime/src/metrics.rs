@@ -18,6 +18,7 @@ pub(crate) struct Counters {
     ring_enters: AtomicU64,
     ring_submissions: AtomicU64,
     ring_completions: AtomicU64,
+    ring_batched_waits: AtomicU64,
 }
 
 /// Adds `n` to a counter that only the calling thread writes.
@@ -53,6 +54,8 @@ impl Counters {
             .store(stats.sqes_submitted, Ordering::Relaxed);
         self.ring_completions
             .store(stats.cqes_reaped, Ordering::Relaxed);
+        self.ring_batched_waits
+            .store(stats.batched_waits, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> WorkerMetrics {
@@ -65,6 +68,7 @@ impl Counters {
             ring_enters: self.ring_enters.load(Ordering::Relaxed),
             ring_submissions: self.ring_submissions.load(Ordering::Relaxed),
             ring_completions: self.ring_completions.load(Ordering::Relaxed),
+            ring_batched_waits: self.ring_batched_waits.load(Ordering::Relaxed),
         }
     }
 }
@@ -90,6 +94,9 @@ pub struct WorkerMetrics {
     pub ring_submissions: u64,
     /// Completions its ring reaped.
     pub ring_completions: u64,
+    /// Parks that waited for a batch of completions
+    /// ([`Builder::batch_wait`](crate::Builder::batch_wait)).
+    pub ring_batched_waits: u64,
 }
 
 /// A snapshot of a runtime's metrics.

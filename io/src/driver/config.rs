@@ -1,6 +1,7 @@
 //! [`DriverConfig`]: the knobs of one ring.
 
 use std::io;
+use std::time::Duration;
 
 /// Settings of a [`Driver`](crate::Driver).
 ///
@@ -16,15 +17,22 @@ use std::io;
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
     entries: u32,
+    batch_wait: Duration,
 }
 
 impl DriverConfig {
     /// The largest submission queue the kernel accepts.
     pub const MAX_ENTRIES: u32 = 32_768;
 
-    /// The default settings: 256 submission entries.
+    /// The longest [`batch_wait`](DriverConfig::batch_wait) accepted: one millisecond.
+    pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(1);
+
+    /// The default settings: 256 submission entries, a 10 µs batch wait.
     pub fn new() -> DriverConfig {
-        DriverConfig { entries: 256 }
+        DriverConfig {
+            entries: 256,
+            batch_wait: Duration::from_micros(10),
+        }
     }
 
     /// Size of the submission queue (the completion queue is twice as large).
@@ -37,8 +45,31 @@ impl DriverConfig {
         self
     }
 
+    /// How long a busy driver's park may wait to gather completions (default 10 µs; zero
+    /// turns batching off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
+    ///
+    /// A park normally returns at the first completion. With 16 or more ops in flight (a
+    /// server with many connections), a park instead asks the kernel for 16 completions
+    /// within this time, and returns when they have arrived or, once the time is over, with
+    /// whatever has, so that one `io_uring_enter` and one pass of the scheduler serve many
+    /// messages. If nothing arrived by then, it waits for the first completion as usual. So
+    /// a completion is held back only if it comes within this time of the park's start, and
+    /// at most for the rest of it; a request reaching an idle thread is seen at once, and a
+    /// thread with few ops in flight (one or two quiet connections) never batches. A park
+    /// whose next timer is due within this time does not batch either. Needs Linux 6.12
+    /// (`IORING_FEAT_MIN_TIMEOUT`); on older kernels parks never batch. The design and its
+    /// measurements are in `DESIGN.md` ("Batched parks").
+    pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
+        self.batch_wait = wait;
+        self
+    }
+
     pub(crate) fn get_entries(&self) -> u32 {
         self.entries
+    }
+
+    pub(crate) fn get_batch_wait(&self) -> Duration {
+        self.batch_wait
     }
 
     pub(crate) fn validate(&self) -> io::Result<()> {
@@ -49,6 +80,16 @@ impl DriverConfig {
                     "ringloop: DriverConfig::entries must be between 1 and {}, got {}",
                     Self::MAX_ENTRIES,
                     self.entries
+                ),
+            ));
+        }
+        if self.batch_wait > Self::MAX_BATCH_WAIT {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "ringloop: DriverConfig::batch_wait must be at most {:?}, got {:?}",
+                    Self::MAX_BATCH_WAIT,
+                    self.batch_wait
                 ),
             ));
         }

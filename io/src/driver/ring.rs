@@ -32,6 +32,14 @@ pub(crate) const WAKE: u64 = INTERNAL | 1;
 /// `user_data` of the driver's cancel requests and of the set-up probe.
 pub(crate) const CANCEL: u64 = INTERNAL | 2;
 
+/// A batched wait: return once `completions` have arrived or, after `within`, with whatever
+/// has (see [`DriverConfig::batch_wait`](crate::DriverConfig::batch_wait)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Batch {
+    pub(crate) completions: u32,
+    pub(crate) within: Duration,
+}
+
 /// An io_uring instance owned by one thread.
 pub(crate) struct Ring {
     uring: IoUring,
@@ -88,6 +96,11 @@ impl Ring {
         unsafe { sq.push(entry) }.is_ok()
     }
 
+    /// Whether the kernel can batch a wait ([`Batch`]): `IORING_FEAT_MIN_TIMEOUT`, Linux 6.12.
+    pub(crate) fn can_batch(&self) -> bool {
+        self.uring.params().is_feature_min_timeout()
+    }
+
     /// Whether SQEs are queued and not yet submitted.
     pub(crate) fn has_unsubmitted(&mut self) -> bool {
         !self.uring.submission().is_empty()
@@ -109,17 +122,34 @@ impl Ring {
         }
     }
 
-    /// Submits the queued SQEs and waits for one completion or `timeout`.
+    /// Submits the queued SQEs and waits for one completion or `timeout`; with `batch`
+    /// (only if [`can_batch`](Ring::can_batch)), for `batch.completions` completions, or
+    /// for whatever has arrived after `batch.within`, or, if nothing has, for the first.
     ///
     /// A timeout or a signal ends the wait early and is not an error.
-    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+        batch: Option<Batch>,
+    ) -> io::Result<()> {
         self.stats.enters += 1;
-        let result = match timeout {
-            None => self.uring.submit_and_wait(1),
-            Some(timeout) => {
-                let ts = Timespec::from(timeout);
-                let args = SubmitArgs::new().timespec(&ts);
-                self.uring.submitter().submit_with_args(1, &args)
+        let ts = timeout.map(Timespec::from);
+        let result = match (&ts, batch) {
+            (None, None) => self.uring.submit_and_wait(1),
+            (ts, batch) => {
+                let mut args = SubmitArgs::new();
+                if let Some(ts) = ts {
+                    args = args.timespec(ts);
+                }
+                let mut want = 1;
+                if let Some(batch) = batch {
+                    debug_assert!(self.can_batch());
+                    self.stats.batched_waits += 1;
+                    let micros = u32::try_from(batch.within.as_micros()).unwrap_or(u32::MAX);
+                    args = args.min_wait_usec(micros.max(1));
+                    want = batch.completions.max(1) as usize;
+                }
+                self.uring.submitter().submit_with_args(want, &args)
             }
         };
         match result {

@@ -12,4 +12,7 @@ pub struct DriverStats {
     pub sqes_submitted: u64,
     /// Completion queue entries reaped (the driver's own wake-up reads included).
     pub cqes_reaped: u64,
+    /// Parks that waited for a batch of completions (see
+    /// [`DriverConfig::batch_wait`](crate::DriverConfig::batch_wait)).
+    pub batched_waits: u64,
 }
