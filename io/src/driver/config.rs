@@ -27,11 +27,11 @@ impl DriverConfig {
     /// The longest [`batch_wait`](DriverConfig::batch_wait) accepted: one millisecond.
     pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(1);
 
-    /// The default settings: 256 submission entries, a 10 µs batch wait.
+    /// The default settings: 256 submission entries, a 20 µs batch wait.
     pub fn new() -> DriverConfig {
         DriverConfig {
             entries: 256,
-            batch_wait: Duration::from_micros(10),
+            batch_wait: Duration::from_micros(20),
         }
     }
 
@@ -45,11 +45,11 @@ impl DriverConfig {
         self
     }
 
-    /// How long a busy driver's park may wait to gather completions (default 10 µs; zero
+    /// How long a busy driver's park may wait to gather completions (default 20 µs; zero
     /// turns batching off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
     ///
     /// A park normally returns at the first completion. With 16 or more ops in flight (a
-    /// server with many connections), a park instead asks the kernel for 16 completions
+    /// server with many connections), a park instead asks the kernel for 32 completions
     /// within this time, and returns when they have arrived or, once the time is over, with
     /// whatever has, so that one `io_uring_enter` and one pass of the scheduler serve many
     /// messages. If nothing arrived by then, it waits for the first completion as usual. So
