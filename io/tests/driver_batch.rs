@@ -22,6 +22,11 @@ fn kernel_can_batch() -> bool {
     version >= (6, 12)
 }
 
+/// A driver with batched parks on (they are off by default).
+fn batching_driver() -> Driver {
+    Driver::new(DriverConfig::new().batch_wait(Duration::from_micros(20))).unwrap()
+}
+
 fn batched_waits(driver: &Driver) -> u64 {
     driver.stats().unwrap().batched_waits
 }
@@ -65,7 +70,7 @@ fn park_with_a_nop(driver: &Driver) {
 
 #[test]
 fn a_busy_driver_batches_and_a_lone_completion_still_ends_the_park() {
-    let driver = common::driver();
+    let driver = batching_driver();
     let _enter = driver.enter();
     let (_idle, _writer) = reads_in_flight(&driver, 16);
     // One more read, which a thread satisfies later: a single completion, far fewer than a
@@ -105,7 +110,7 @@ fn a_busy_driver_batches_and_a_lone_completion_still_ends_the_park() {
 
 #[test]
 fn a_driver_with_few_ops_in_flight_never_batches() {
-    let driver = common::driver();
+    let driver = batching_driver();
     let _enter = driver.enter();
     // 14 reads and the nop: 15 ops in flight at each park, one short of a batch.
     let (_idle, _writer) = reads_in_flight(&driver, 14);
@@ -116,19 +121,21 @@ fn a_driver_with_few_ops_in_flight_never_batches() {
 }
 
 #[test]
-fn a_zero_batch_wait_turns_batching_off() {
-    let driver = Driver::new(DriverConfig::new().batch_wait(Duration::ZERO)).unwrap();
-    let _enter = driver.enter();
-    let (_idle, _writer) = reads_in_flight(&driver, 32);
-    for _ in 0..5 {
-        park_with_a_nop(&driver);
+fn batching_is_off_by_default_and_with_a_zero_batch_wait() {
+    let zero = Driver::new(DriverConfig::new().batch_wait(Duration::ZERO)).unwrap();
+    for driver in [common::driver(), zero] {
+        let _enter = driver.enter();
+        let (_idle, _writer) = reads_in_flight(&driver, 32);
+        for _ in 0..5 {
+            park_with_a_nop(&driver);
+        }
+        assert_eq!(batched_waits(&driver), 0);
     }
-    assert_eq!(batched_waits(&driver), 0);
 }
 
 #[test]
 fn an_unpark_ends_a_batched_park() {
-    let driver = common::driver();
+    let driver = batching_driver();
     let _enter = driver.enter();
     let (_idle, _writer) = reads_in_flight(&driver, 16);
     let unparker = driver.unparker();
