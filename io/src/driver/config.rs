@@ -45,8 +45,8 @@ impl DriverConfig {
         self
     }
 
-    /// How long a busy driver's park may wait to gather completions (default zero: off; 20 µs is the measured setting; zero
-    /// turns batching off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
+    /// How long a busy driver's park may wait to gather completions (default zero: off; 20 µs
+    /// is the measured setting; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
     ///
     /// A park normally returns at the first completion. With 16 or more ops in flight (a
     /// server with many connections), a park instead asks the kernel for 32 completions
@@ -59,11 +59,11 @@ impl DriverConfig {
     /// whose next timer is due within this time does not batch either. Needs Linux 6.12
     /// (`IORING_FEAT_MIN_TIMEOUT`); on older kernels parks never batch.
     ///
-    /// Off by default because it trades CPU for fewer system calls: with the server on a CPU
-    /// of its own, a batched park is still woken by the kernel for each completion's task
-    /// work, and CPU per message rose by about 15% (relative to monoio) in our echo benchmark,
-    /// while with client and server sharing CPUs it fell by about 5% and `io_uring_enter`
-    /// calls per message fell 2–4×. The design and its measurements are in `DESIGN.md`
+    /// Off by default because it trades CPU for fewer system calls. In our echo benchmark, with
+    /// the server on a CPU of its own, CPU per message rose by about 15% (relative to monoio;
+    /// probably because the kernel still wakes a batch-waiting thread for each completion's
+    /// task work), while with client and server sharing CPUs it fell by about 5% and
+    /// `io_uring_enter` calls per message fell 2–4×. The design and its measurements are in `DESIGN.md`
     /// ("Batched parks").
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = wait;
