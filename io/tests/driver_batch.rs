@@ -108,28 +108,27 @@ fn a_busy_driver_batches_and_a_lone_completion_still_ends_the_park() {
     }
 }
 
+/// Batched waits of `parks` parks, each reaping one nop, with `in_flight` reads pending.
+fn batched_waits_of_nop_parks(driver: &Driver, in_flight: usize, parks: usize) -> u64 {
+    let _enter = driver.enter();
+    let (_idle, _writer) = reads_in_flight(driver, in_flight);
+    for _ in 0..parks {
+        park_with_a_nop(driver);
+    }
+    batched_waits(driver)
+}
+
 #[test]
 fn a_driver_with_few_ops_in_flight_never_batches() {
-    let driver = batching_driver();
-    let _enter = driver.enter();
     // 14 reads and the nop: 15 ops in flight at each park, one short of a batch.
-    let (_idle, _writer) = reads_in_flight(&driver, 14);
-    for _ in 0..20 {
-        park_with_a_nop(&driver);
-    }
-    assert_eq!(batched_waits(&driver), 0);
+    assert_eq!(batched_waits_of_nop_parks(&batching_driver(), 14, 20), 0);
 }
 
 #[test]
 fn batching_is_off_by_default_and_with_a_zero_batch_wait() {
     let zero = Driver::new(DriverConfig::new().batch_wait(Duration::ZERO)).unwrap();
     for driver in [common::driver(), zero] {
-        let _enter = driver.enter();
-        let (_idle, _writer) = reads_in_flight(&driver, 32);
-        for _ in 0..5 {
-            park_with_a_nop(&driver);
-        }
-        assert_eq!(batched_waits(&driver), 0);
+        assert_eq!(batched_waits_of_nop_parks(&driver, 32, 5), 0);
     }
 }
 

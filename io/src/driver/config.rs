@@ -63,8 +63,8 @@ impl DriverConfig {
     /// the server on a CPU of its own, CPU per message rose by about 15% (relative to monoio;
     /// probably because the kernel still wakes a batch-waiting thread for each completion's
     /// task work), while with client and server sharing CPUs it fell by about 5% and
-    /// `io_uring_enter` calls per message fell 2–4×. The design and its measurements are in `DESIGN.md`
-    /// ("Batched parks").
+    /// `io_uring_enter` calls per message fell 2–4×. The design and its measurements are in
+    /// `DESIGN.md` ("Batched parks").
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = wait;
         self
@@ -80,27 +80,29 @@ impl DriverConfig {
 
     pub(crate) fn validate(&self) -> io::Result<()> {
         if self.entries == 0 || self.entries > Self::MAX_ENTRIES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "ringloop: DriverConfig::entries must be between 1 and {}, got {}",
-                    Self::MAX_ENTRIES,
-                    self.entries
-                ),
-            ));
+            return Err(invalid_setting(format!(
+                "entries must be between 1 and {}, got {}",
+                Self::MAX_ENTRIES,
+                self.entries
+            )));
         }
         if self.batch_wait > Self::MAX_BATCH_WAIT {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "ringloop: DriverConfig::batch_wait must be at most {:?}, got {:?}",
-                    Self::MAX_BATCH_WAIT,
-                    self.batch_wait
-                ),
-            ));
+            return Err(invalid_setting(format!(
+                "batch_wait must be at most {:?}, got {:?}",
+                Self::MAX_BATCH_WAIT,
+                self.batch_wait
+            )));
         }
         Ok(())
     }
+}
+
+/// The error for a setting out of range: `what` names the setting and the accepted range.
+fn invalid_setting(what: String) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("ringloop: DriverConfig::{what}"),
+    )
 }
 
 impl Default for DriverConfig {
