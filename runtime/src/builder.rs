@@ -33,6 +33,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     ring_entries: Option<u32>,
     batch_wait: Option<Duration>,
+    defer_taskrun: Option<bool>,
     debug: Option<bool>,
     slow_poll_threshold: Duration,
     blocking: BlockingConfig,
@@ -48,6 +49,7 @@ impl Builder {
             thread_stack_size: None,
             ring_entries: None,
             batch_wait: None,
+            defer_taskrun: None,
             debug: None,
             slow_poll_threshold: DEFAULT_SLOW_POLL,
             blocking: BlockingConfig::DEFAULT,
@@ -88,17 +90,17 @@ impl Builder {
         self
     }
 
-    /// How long a busy thread's park may wait to gather a batch of completions (default:
-    /// zero, off; 20 µs is the measured setting; at most 1 ms).
+    /// How long a busy thread's park may wait to gather a batch of completions (default
+    /// 20 µs; zero turns batching off; at most 1 ms).
     ///
     /// Only a thread with 16 or more ops in flight batches, and a completion is held back
     /// only if it arrives within this time of the park's start, for at most the rest of it:
     /// under load one `io_uring_enter` then serves many messages, while a request reaching an
     /// idle thread, or a round trip on one quiet connection, is not delayed. A wake-up from
     /// another thread counts as a completion. Needs Linux 6.12; on older kernels it has no
-    /// effect. Off by default: it cuts system calls but, on a server with CPUs of its own,
-    /// costs CPU per message; see
-    /// [`DriverConfig::batch_wait`](ringloop_io::DriverConfig::batch_wait).
+    /// effect. It trades a little response time for fewer system calls and less CPU; see
+    /// [`DriverConfig::batch_wait`](ringloop_io::DriverConfig::batch_wait) for what it
+    /// measured.
     ///
     /// # Examples
     ///
@@ -107,7 +109,7 @@ impl Builder {
     ///
     /// let rt = ringloop::Runtime::builder()
     ///     .single_threaded()
-    ///     .batch_wait(Duration::from_micros(20))
+    ///     .batch_wait(Duration::ZERO)
     ///     .build()?;
     /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
     ///
@@ -120,6 +122,27 @@ impl Builder {
     /// ```
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = Some(wait);
+        self
+    }
+
+    /// Whether each thread's ring defers the kernel's completion work to that thread's own
+    /// `io_uring_enter` calls (default on; Linux 6.1's `IORING_SETUP_DEFER_TASKRUN`; on older
+    /// kernels it has no effect).
+    ///
+    /// With it, a completion neither interrupts a thread that is running tasks nor wakes one
+    /// that waits for a [batch](Self::batch_wait) before the batch is there; the thread picks
+    /// completions up when it parks or submits. Turn it off to compare; see
+    /// [`DriverConfig::defer_taskrun`](ringloop_io::DriverConfig::defer_taskrun).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ringloop::Runtime::builder().defer_taskrun(false).build()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn defer_taskrun(&mut self, on: bool) -> &mut Self {
+        self.defer_taskrun = Some(on);
         self
     }
 
@@ -157,6 +180,9 @@ impl Builder {
                 )));
             }
             config.batch_wait(wait);
+        }
+        if let Some(on) = self.defer_taskrun {
+            config.defer_taskrun(on);
         }
         Ok(config)
     }

@@ -19,9 +19,7 @@ pub struct RingloopRt {
 impl RingloopRt {
     /// The work-stealing runtime with `workers` worker threads.
     pub fn multi(workers: usize) -> io::Result<Self> {
-        let rt = ringloop::Runtime::builder()
-            .worker_threads(workers)
-            .build()?;
+        let rt = ring_settings(ringloop::Runtime::builder().worker_threads(workers))?.build()?;
         Ok(RingloopRt {
             rt,
             kind: RuntimeKind::RingloopMulti,
@@ -30,7 +28,7 @@ impl RingloopRt {
 
     /// The single-threaded runtime.
     pub fn single() -> io::Result<Self> {
-        let rt = ringloop::Runtime::builder().single_threaded().build()?;
+        let rt = ring_settings(ringloop::Runtime::builder().single_threaded())?.build()?;
         Ok(RingloopRt {
             rt,
             kind: RuntimeKind::RingloopSingle,
@@ -47,6 +45,29 @@ impl RingloopRt {
     pub fn runtime(&self) -> &ringloop::Runtime {
         &self.rt
     }
+}
+
+/// Applies the ring settings named by the environment, for A/B runs of the suite against a
+/// non-default setting (server children inherit the environment):
+/// `RINGLOOP_BENCH_DEFER_TASKRUN=0|1` and `RINGLOOP_BENCH_BATCH_WAIT_US=<µs>`. Unset: the
+/// runtime's defaults, which is what the suite measures.
+fn ring_settings(builder: &mut ringloop::Builder) -> io::Result<&mut ringloop::Builder> {
+    let setting = |name: &str| match std::env::var(name) {
+        Ok(value) => value.parse::<u64>().map(Some).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name} must be a whole number, got {value:?}"),
+            )
+        }),
+        Err(_) => Ok(None),
+    };
+    if let Some(on) = setting("RINGLOOP_BENCH_DEFER_TASKRUN")? {
+        builder.defer_taskrun(on != 0);
+    }
+    if let Some(micros) = setting("RINGLOOP_BENCH_BATCH_WAIT_US")? {
+        builder.batch_wait(Duration::from_micros(micros));
+    }
+    Ok(builder)
 }
 
 impl Rt for RingloopRt {

@@ -18,6 +18,7 @@ use std::time::Duration;
 pub struct DriverConfig {
     entries: u32,
     batch_wait: Duration,
+    defer_taskrun: bool,
 }
 
 impl DriverConfig {
@@ -27,11 +28,16 @@ impl DriverConfig {
     /// The longest [`batch_wait`](DriverConfig::batch_wait) accepted: one millisecond.
     pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(1);
 
-    /// The default settings: 256 submission entries, batched parks off.
+    /// The batch wait of [`new`](DriverConfig::new): 20 µs.
+    pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_micros(20);
+
+    /// The default settings: 256 submission entries, a batch wait of
+    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), deferred task work on.
     pub fn new() -> DriverConfig {
         DriverConfig {
             entries: 256,
-            batch_wait: Duration::ZERO,
+            batch_wait: Self::DEFAULT_BATCH_WAIT,
+            defer_taskrun: true,
         }
     }
 
@@ -45,8 +51,9 @@ impl DriverConfig {
         self
     }
 
-    /// How long a busy driver's park may wait to gather completions (default zero: off; 20 µs
-    /// is the measured setting; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
+    /// How long a busy driver's park may wait to gather completions (default
+    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), 20 µs; zero turns batching
+    /// off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
     ///
     /// A park normally returns at the first completion. With 16 or more ops in flight (a
     /// server with many connections), a park instead asks the kernel for 32 completions
@@ -59,15 +66,37 @@ impl DriverConfig {
     /// whose next timer is due within this time does not batch either. Needs Linux 6.12
     /// (`IORING_FEAT_MIN_TIMEOUT`); on older kernels parks never batch.
     ///
-    /// Off by default because it trades CPU for fewer system calls. In our echo benchmark, with
-    /// the server on a CPU of its own, CPU per message rose by about 15% (relative to monoio;
-    /// probably because the kernel still wakes a batch-waiting thread for each completion's
-    /// task work), while with client and server sharing CPUs it fell by about 5% and
-    /// `io_uring_enter` calls per message fell 2–4×. The design and its measurements are in
-    /// `DESIGN.md` ("Batched parks").
+    /// It pays together with [deferred task work](DriverConfig::defer_taskrun) (also on by
+    /// default), under which the kernel wakes a batched park once, not at every completion.
+    /// In our echo benchmark, with client and server sharing two CPUs, the pair served 6–14%
+    /// more messages per second for 9–15% less CPU per message than neither, with half the
+    /// `io_uring_enter` calls. With the server on a CPU of its own next to a saturated
+    /// client, it served 3–4% fewer, at about 3% more CPU per message: held-back responses
+    /// leave that client idle. Set zero where every microsecond of response time
+    /// counts more than CPU. The measurements are in `DESIGN.md` ("Batched parks", "Deferred
+    /// task work").
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = wait;
         self
+    }
+
+    /// Whether the kernel defers completion work to this thread's own `io_uring_enter` calls
+    /// (default on; `IORING_SETUP_DEFER_TASKRUN`, with `SINGLE_ISSUER` and `TASKRUN_FLAG`).
+    ///
+    /// Without it, each completion (a socket that became readable, say) makes the kernel
+    /// interrupt the ring's thread, or wake it, to post the result: while it runs tasks, and
+    /// while it waits for a [batch](DriverConfig::batch_wait). With it, results are posted
+    /// when the thread enters the kernel anyway (when it parks, and when a busy thread submits,
+    /// at least every 61 polls), and a thread waiting for a batch is woken once, when the
+    /// batch is there. Needs Linux 6.1; on older kernels the ring is made without it. The
+    /// measurements behind the default are in `DESIGN.md` ("Deferred task work").
+    pub fn defer_taskrun(&mut self, on: bool) -> &mut Self {
+        self.defer_taskrun = on;
+        self
+    }
+
+    pub(crate) fn get_defer_taskrun(&self) -> bool {
+        self.defer_taskrun
     }
 
     pub(crate) fn get_entries(&self) -> u32 {

@@ -25,6 +25,15 @@
 //! fewer ops in flight (one quiet connection has one or two) never batches, nor does a park
 //! whose timeout (the next timer) is due within the batch wait, so timers are not made
 //! later.
+//!
+//! # Deferred task work
+//!
+//! By default the ring is made with `IORING_SETUP_DEFER_TASKRUN` ([`Ring::new`]): the kernel
+//! neither interrupts this thread to post a completion nor wakes a batched park before its
+//! batch is there; completions are posted inside this thread's own enters. So `poll`
+//! enters when the kernel flags deferred work even if nothing is queued, and `reap_posted`
+//! only finds what an earlier enter posted: a thread that runs dry goes on to `park`, whose
+//! one enter submits, posts and, if nothing was there, waits.
 
 use std::io;
 use std::mem;
@@ -94,7 +103,7 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(config: &DriverConfig) -> io::Result<Core> {
-        let ring = Ring::new(config.get_entries())?;
+        let ring = Ring::new(config.get_entries(), config.get_defer_taskrun())?;
         let batch_wait = if ring.can_batch() {
             config.get_batch_wait()
         } else {
@@ -223,7 +232,8 @@ impl Core {
     }
 
     /// Dispatches the completions already posted and fires due timers without entering the
-    /// kernel; queued entries (and cancel requests) wait for the next `poll` or `park`.
+    /// kernel; queued entries (and cancel requests) wait for the next `poll` or `park`, and
+    /// so do deferred completions (module docs).
     pub(crate) fn reap_posted(&mut self) -> io::Result<()> {
         self.before_enter();
         self.after_enter()
@@ -280,7 +290,7 @@ impl Core {
     }
 
     fn submit_or_reap(&mut self) -> io::Result<()> {
-        if !self.ring.has_unsubmitted() {
+        if !self.ring.has_unsubmitted() && !self.ring.has_deferred() {
             return Ok(());
         }
         match self.ring.submit() {

@@ -99,8 +99,9 @@ impl Driver {
     }
 
     /// One scheduler tick: submits everything queued since the last tick in one
-    /// `io_uring_enter` (none if nothing is queued), dispatches the completions (waking their
-    /// wakers) and fires due timers. Never blocks.
+    /// `io_uring_enter` (none if nothing is queued and the kernel holds no deferred
+    /// completions), dispatches the completions (waking their wakers) and fires due timers.
+    /// Never blocks.
     ///
     /// # Errors
     ///
@@ -118,7 +119,9 @@ impl Driver {
     /// A scheduler that runs out of tasks calls this first: if it finds work it runs that
     /// work and submits later in a batch; if not, it parks, and the park's one
     /// `io_uring_enter` both submits and waits. Callers must still `poll` or `park` regularly,
-    /// or queued I/O never starts.
+    /// or queued I/O never starts. With [deferred task
+    /// work](DriverConfig::defer_taskrun) (the default) the kernel posts completions only
+    /// inside `poll` and `park`, so this finds little beyond due timers.
     ///
     /// # Errors
     ///

@@ -12,6 +12,10 @@
 //! * SQEs are only pushed here ([`Ring::try_push`]) and only submitted by [`Ring::submit`] and
 //!   [`Ring::wait`]: everything queued during a scheduler tick goes in one `io_uring_enter`.
 //!   A full SQ is the caller's cue to call [`Ring::submit`] and push again.
+//! * With deferred task work (`IORING_SETUP_DEFER_TASKRUN`, the default), the kernel posts
+//!   completions only inside an enter of the thread that made the ring, and only one carrying
+//!   `GETEVENTS`. [`Ring::wait`] always carries it; [`Ring::submit`] adds it when the kernel
+//!   flags deferred work (`IORING_SQ_TASKRUN`, see [`Ring::has_deferred`]).
 //! * `user_data` with bit 63 set belongs to the driver: [`WAKE`] is the eventfd read,
 //!   [`CANCEL`] marks the driver's own `ASYNC_CANCEL` (and probe) entries, whose results are
 //!   ignored.
@@ -44,20 +48,25 @@ pub(crate) struct Batch {
 pub(crate) struct Ring {
     uring: IoUring,
     stats: DriverStats,
+    /// Whether completions are deferred to this thread's enters (`IORING_SETUP_DEFER_TASKRUN`).
+    defers: bool,
 }
 
 impl Ring {
-    /// Creates a ring of `entries` SQEs (CQ twice as large), checks the features ringloop
-    /// relies on, and makes one round trip through the kernel so that a seccomp filter that
-    /// only blocks `io_uring_enter` is reported here, not at the first op.
-    pub(crate) fn new(entries: u32) -> io::Result<Ring> {
-        let mut builder = IoUring::builder();
-        builder
-            .setup_cqsize(entries.saturating_mul(2))
-            .setup_clamp();
-        let uring = builder
-            .build(entries)
-            .map_err(|e| explain(e, "io_uring_setup", entries, Machine::probe()))?;
+    /// Creates a ring of `entries` SQEs (CQ twice as large), with deferred task work if
+    /// `defer_taskrun` and the kernel has it, checks the features ringloop relies on, and makes
+    /// one round trip through the kernel so that a seccomp filter that only blocks
+    /// `io_uring_enter` is reported here, not at the first op.
+    pub(crate) fn new(entries: u32, defer_taskrun: bool) -> io::Result<Ring> {
+        let setup_error = |e| explain(e, "io_uring_setup", entries, Machine::probe());
+        let (uring, defers) = match build(entries, defer_taskrun) {
+            Ok(uring) => (uring, defer_taskrun),
+            // Kernels before 6.1 refuse these flags with EINVAL: run without them.
+            Err(e) if defer_taskrun && e.raw_os_error() == Some(libc::EINVAL) => {
+                (build(entries, false).map_err(setup_error)?, false)
+            }
+            Err(e) => return Err(setup_error(e)),
+        };
         let params = uring.params();
         if !params.is_feature_ext_arg() || !params.is_feature_nodrop() {
             return Err(io::Error::new(
@@ -70,6 +79,7 @@ impl Ring {
         let mut ring = Ring {
             uring,
             stats: DriverStats::default(),
+            defers,
         };
         let probe = opcode::Nop::new().build().user_data(CANCEL);
         // SAFETY: a NOP refers to no memory; the ring is empty so the push cannot fail.
@@ -99,6 +109,12 @@ impl Ring {
     /// Whether the kernel can batch a wait ([`Batch`]): `IORING_FEAT_MIN_TIMEOUT`, Linux 6.12.
     pub(crate) fn can_batch(&self) -> bool {
         self.uring.params().is_feature_min_timeout()
+    }
+
+    /// Whether the kernel holds completions that only an enter of this thread posts
+    /// (deferred task work, `IORING_SQ_TASKRUN`).
+    pub(crate) fn has_deferred(&mut self) -> bool {
+        self.defers && self.uring.submission().taskrun()
     }
 
     /// Whether SQEs are queued and not yet submitted.
@@ -192,6 +208,24 @@ impl Ring {
     }
 }
 
+/// `io_uring_setup` for [`Ring::new`].
+fn build(entries: u32, defer_taskrun: bool) -> io::Result<IoUring> {
+    let mut builder = IoUring::builder();
+    builder
+        .setup_cqsize(entries.saturating_mul(2))
+        .setup_clamp();
+    if defer_taskrun {
+        // DEFER_TASKRUN requires SINGLE_ISSUER (the ring is only entered by the thread that
+        // made it, which `Driver` being `!Send` guarantees); TASKRUN_FLAG makes the kernel say
+        // when deferred work is waiting (`IORING_SQ_TASKRUN`).
+        builder
+            .setup_single_issuer()
+            .setup_defer_taskrun()
+            .setup_taskrun_flag();
+    }
+    builder.build(entries)
+}
+
 impl Ring {
     /// What this ring has done so far.
     pub(crate) fn stats(&self) -> DriverStats {
@@ -204,6 +238,7 @@ impl fmt::Debug for Ring {
         f.debug_struct("Ring")
             .field("sq_entries", &self.uring.params().sq_entries())
             .field("cq_entries", &self.uring.params().cq_entries())
+            .field("defers_taskrun", &self.defers)
             .finish()
     }
 }
