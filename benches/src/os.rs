@@ -6,12 +6,21 @@ use std::io;
 use std::mem;
 use std::time::Duration;
 
-/// Pins the calling thread to the last CPU it may run on; returns that CPU.
+/// Pins the calling thread to the CPU named by `RINGLOOP_BENCH_CLIENT_CPU` if set, else to
+/// the last CPU it may run on; returns that CPU.
 ///
 /// The load generator pins itself so it competes with the server under test for one CPU
-/// rather than migrating between both. `None` if the affinity cannot be read or set (the
-/// thread then runs unpinned).
+/// rather than migrating between both. The variable lets a run confine everything else
+/// (`taskset -c 0`, which the load generator's thread inherits) and still put the load
+/// generator on another CPU (`benches/scripts/pin-server.sh`). `None` if the affinity cannot
+/// be read or set (the thread then runs unpinned).
 pub fn pin_to_last_cpu() -> Option<usize> {
+    if let Some(cpu) = std::env::var("RINGLOOP_BENCH_CLIENT_CPU")
+        .ok()
+        .and_then(|cpu| cpu.parse::<usize>().ok())
+    {
+        return pin_to(cpu);
+    }
     // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
     let size = mem::size_of::<libc::cpu_set_t>();
@@ -23,7 +32,16 @@ pub fn pin_to_last_cpu() -> Option<usize> {
     let cpu = (0..libc::CPU_SETSIZE as usize)
         .rev()
         .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })?;
-    // SAFETY: as above, for an all-zero (empty) set.
+    pin_to(cpu)
+}
+
+/// Pins the calling thread to `cpu` alone; `None` if `cpu` is out of range or refused.
+fn pin_to(cpu: usize) -> Option<usize> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return None;
+    }
+    let size = mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
     let mut only: libc::cpu_set_t = unsafe { mem::zeroed() };
     // SAFETY: `cpu` is below `CPU_SETSIZE`, so the bit is inside `only`.
     unsafe { libc::CPU_SET(cpu, &mut only) };

@@ -4,8 +4,9 @@
 //! It opens `connections` connections (`TCP_NODELAY`), keeps one message of `message_size`
 //! bytes in flight on each (write it, read the whole echo, write the next), and counts the
 //! round trips completed inside the measurement window that follows the warm-up (see
-//! [`Tally`]). It pins itself to the last CPU it may use, so on a two-CPU machine client and
-//! server share the CPUs without the client wandering between them.
+//! [`Tally`]). It pins itself to the last CPU it may use (or to `RINGLOOP_BENCH_CLIENT_CPU`),
+//! so on a two-CPU machine client and server share the CPUs without the client wandering
+//! between them.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;

@@ -193,6 +193,16 @@ fn load_generator_note(results: &[WorkloadResult], meta: &ReportMeta) -> Option<
     if names.is_empty() {
         return None;
     }
+    if let Ok(cpu) = std::env::var("RINGLOOP_BENCH_CLIENT_CPU") {
+        return Some(format!(
+            "Load generator ({}): one client thread of plain epoll code (mio), the same for \
+             every server, pinned to CPU {cpu} by `RINGLOOP_BENCH_CLIENT_CPU`, over loopback. \
+             **The server runs on the {} CPU(s) this process was confined to**, which \
+             `benches/scripts/pin-server.sh` makes CPU 0: not the suite's configuration.",
+            names.join(", "),
+            meta.machine.logical_cpus
+        ));
+    }
     Some(format!(
         "Load generator ({}): one client thread of plain epoll code (mio), the same for \
          every server, pinned to the machine's last CPU, over loopback. **Client and server \

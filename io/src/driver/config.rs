@@ -68,11 +68,10 @@ impl DriverConfig {
     ///
     /// It pays together with [deferred task work](DriverConfig::defer_taskrun) (also on by
     /// default), under which the kernel wakes a batched park once, not at every completion.
-    /// In our echo benchmark, with client and server sharing two CPUs, the pair served 6–14%
-    /// more messages per second for 9–15% less CPU per message than neither, with half the
-    /// `io_uring_enter` calls. With the server on a CPU of its own next to a saturated
-    /// client, it served 3–4% fewer, at about 3% more CPU per message: held-back responses
-    /// leave that client idle. Set zero where every microsecond of response time
+    /// In our echo benchmark, with the server on a CPU of its own next to the client's, the
+    /// pair served 6–14% more messages per second for 9–15% less CPU per message than
+    /// neither, with half the `io_uring_enter` calls. With a saturated client sharing the
+    /// server's one CPU, it served 3–4% fewer, at 3–4% more CPU per message. Set zero where every microsecond of response time
     /// counts more than CPU. The measurements are in `DESIGN.md` ("Batched parks", "Deferred
     /// task work").
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
