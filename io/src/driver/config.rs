@@ -71,9 +71,9 @@ impl DriverConfig {
     /// In our echo benchmark, with the server on a CPU of its own next to the client's, the
     /// pair served 6–14% more messages per second for 9–15% less CPU per message than
     /// neither, with half the `io_uring_enter` calls. With a saturated client sharing the
-    /// server's one CPU, it served 3–4% fewer, at 3–4% more CPU per message. Set zero where every microsecond of response time
-    /// counts more than CPU. The measurements are in `DESIGN.md` ("Batched parks", "Deferred
-    /// task work").
+    /// server's one CPU, it served 3–4% fewer, at 3–4% more CPU per message. Set zero where
+    /// every microsecond of response time counts more than CPU. The measurements are in
+    /// `DESIGN.md` ("Batched parks", "Deferred task work").
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = wait;
         self
