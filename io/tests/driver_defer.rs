@@ -48,6 +48,18 @@ fn completed(driver: &Driver, read: &mut PendingRead) -> Option<usize> {
     }
 }
 
+/// Parks until the read completes; fails if that takes 5 seconds.
+fn park_until_completed(driver: &Driver, read: &mut PendingRead, defer: bool) {
+    let start = Instant::now();
+    while completed(driver, read).is_none() {
+        driver.park(Some(Duration::from_secs(10))).unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "park slept through the completion (defer_taskrun {defer})"
+        );
+    }
+}
+
 #[test]
 fn poll_dispatches_a_completion_with_nothing_to_submit() {
     for defer in [true, false] {
@@ -82,14 +94,7 @@ fn park_returns_for_a_completion_made_on_another_thread() {
             writer.write_all(b"ping").unwrap();
             writer
         });
-        let start = Instant::now();
-        while completed(&driver, &mut read).is_none() {
-            driver.park(Some(Duration::from_secs(10))).unwrap();
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "park slept through the completion (defer_taskrun {defer})"
-            );
-        }
+        park_until_completed(&driver, &mut read, defer);
         drop(writing.join().unwrap());
     }
 }
@@ -112,10 +117,6 @@ fn reap_never_enters_the_kernel() {
             "defer_taskrun {defer}"
         );
         // Whatever reap left, a park picks up.
-        let start = Instant::now();
-        while completed(&driver, &mut read).is_none() {
-            driver.park(Some(Duration::from_secs(10))).unwrap();
-            assert!(start.elapsed() < Duration::from_secs(5));
-        }
+        park_until_completed(&driver, &mut read, defer);
     }
 }
