@@ -37,9 +37,14 @@ for runtime in "$@"; do
     --out "$scratch/report-$runtime" >"$scratch/bench-$runtime.log" 2>&1 &
   bench=$!
   sleep "$settle"
-  perf record -q -a -o "$scratch/perf-$runtime.data" -- sleep "$window" >/dev/null 2>&1
-  wait "$bench"
-  msgs=$(grep -E "^\| $workload +\| msg/s" "$scratch/report-$runtime/report.md" | awk -F'|' '{print $5}' | xargs)
+  perf record -q -a -o "$scratch/perf-$runtime.data" -- sleep "$window" >/dev/null
+  if ! wait "$bench"; then
+    echo "the bench run for $runtime failed:" >&2
+    cat "$scratch/bench-$runtime.log" >&2
+    exit 1
+  fi
+  msgs=$( (grep -E "^\| $workload +\| msg/s" "$scratch/report-$runtime/report.md" || true) |
+    awk -F'|' '{print $5}' | xargs)
   perf script -i "$scratch/perf-$runtime.data" -F comm,pid,ip,dso 2>/dev/null |
     awk -v bench="$bench" -v rt="$runtime" -v msgs="$msgs" '
       {
