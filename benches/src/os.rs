@@ -15,10 +15,7 @@ use std::time::Duration;
 /// generator on another CPU (`benches/scripts/pin-server.sh`). `None` if the affinity cannot
 /// be read or set (the thread then runs unpinned).
 pub fn pin_to_last_cpu() -> Option<usize> {
-    if let Some(cpu) = std::env::var("RINGLOOP_BENCH_CLIENT_CPU")
-        .ok()
-        .and_then(|cpu| cpu.parse::<usize>().ok())
-    {
+    if let Some(cpu) = client_cpu_override() {
         return pin_to(cpu);
     }
     // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
@@ -33,6 +30,13 @@ pub fn pin_to_last_cpu() -> Option<usize> {
         .rev()
         .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })?;
     pin_to(cpu)
+}
+
+/// The load generator's CPU named by `RINGLOOP_BENCH_CLIENT_CPU`, if set to a CPU number.
+pub(crate) fn client_cpu_override() -> Option<usize> {
+    std::env::var("RINGLOOP_BENCH_CLIENT_CPU")
+        .ok()
+        .and_then(|cpu| cpu.trim().parse().ok())
 }
 
 /// Pins the calling thread to `cpu` alone; `None` if `cpu` is out of range or refused.

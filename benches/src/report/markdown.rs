@@ -193,7 +193,7 @@ fn load_generator_note(results: &[WorkloadResult], meta: &ReportMeta) -> Option<
     if names.is_empty() {
         return None;
     }
-    if let Ok(cpu) = std::env::var("RINGLOOP_BENCH_CLIENT_CPU") {
+    if let Some(cpu) = crate::os::client_cpu_override() {
         return Some(format!(
             "Load generator ({}): one client thread of plain epoll code (mio), the same for \
              every server, pinned to CPU {cpu} by `RINGLOOP_BENCH_CLIENT_CPU`, over loopback. \
