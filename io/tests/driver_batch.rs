@@ -192,3 +192,33 @@ fn an_overlong_batch_wait_is_an_error() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("batch_wait"), "{err}");
 }
+
+/// An idle driver with a batch's worth of ops in flight and no timer sleeps until something
+/// happens. The kernel ends a batched wait that has no general timeout when its minimum wait
+/// is over, with or without completions; a park without a timeout used to pass none, and so
+/// returned every batch wait (thousands of times in 200 ms: an idle server spun).
+#[test]
+fn an_idle_batching_driver_without_timers_does_not_spin() {
+    let driver = batching_driver();
+    let _enter = driver.enter();
+    let (_idle, _writer) = reads_in_flight(&driver, 20);
+    let unparked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let unparker = driver.unparker();
+    let flag = Arc::clone(&unparked);
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        unparker.unpark();
+    });
+    let mut returns = 0;
+    while !unparked.load(std::sync::atomic::Ordering::SeqCst) {
+        driver.park(None).unwrap();
+        returns += 1;
+    }
+    t.join().unwrap();
+    // The unpark's own return, and perhaps one spurious wake-up.
+    assert!(
+        returns <= 3,
+        "park(None) returned {returns} times in 200 ms with nothing to do"
+    );
+}

@@ -36,6 +36,10 @@ pub(crate) const WAKE: u64 = INTERNAL | 1;
 /// `user_data` of the driver's cancel requests and of the set-up probe.
 pub(crate) const CANCEL: u64 = INTERNAL | 2;
 
+/// The general timeout of a batched wait whose caller gave none: long enough to be "never"
+/// (a wait that reaches it returns like a spurious wake-up), short enough for any kernel.
+const NO_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// A batched wait: return once `completions` have arrived or, after `within`, with whatever
 /// has (see [`DriverConfig::batch_wait`](crate::DriverConfig::batch_wait)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +153,14 @@ impl Ring {
         batch: Option<Batch>,
     ) -> io::Result<()> {
         self.stats.enters += 1;
+        // A batched wait needs a general timeout: without one the kernel ends the wait when
+        // the minimum wait is over even if nothing completed, and an idle thread would
+        // return every `batch.within` (it spun). With one, it goes on waiting for the first
+        // completion after the minimum wait, as a wait without a batch does.
+        let timeout = match (timeout, batch) {
+            (None, Some(_)) => Some(NO_TIMEOUT),
+            (timeout, _) => timeout,
+        };
         let ts = timeout.map(Timespec::from);
         let result = match (&ts, batch) {
             (None, None) => self.uring.submit_and_wait(1),
