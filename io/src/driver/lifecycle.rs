@@ -25,7 +25,10 @@
 //! `Unsubmitted` and the move to `Ready` are states of the future (`crate::op::Op`); the boxed
 //! states are those of the [`OpSlot`] it shares with the owner driver. Every transition of the
 //! slot happens under its mutex, so the future (on whatever thread polls or drops it) and the
-//! owner (reaping the CQE) never both believe they own the data:
+//! owner (reaping the CQE) never both believe they own the data. No user code runs under that
+//! mutex: a waker is cloned before it is stored, and a replaced waker is dropped after the lock
+//! is released and the slot is consistent, so a `clone` or `Drop` that panics leaves the op in
+//! flight with its data where it was.
 //!
 //! * while the slot is `Waiting`, the op's data (buffer, fd) lives in the future;
 //! * the future moves it into the slot (`Ignored`) only if the CQE has not arrived;
@@ -109,8 +112,10 @@ pub(crate) enum Poll {
 pub(crate) enum Dropped<D> {
     /// The CQE had arrived: the data is handed back, to be orphaned by the caller.
     Completed(D, Completion),
-    /// The data now lives in the slot; the op must be cancelled on its ring.
-    NeedsCancel,
+    /// The data now lives in the slot; the op must be cancelled on its ring. Then the
+    /// waker the slot held is to be dropped: last, since its `Drop` is user code and may
+    /// panic.
+    NeedsCancel(Option<Waker>),
 }
 
 /// What the owner must do with a reaped CQE.
@@ -133,26 +138,54 @@ impl OpSlot {
     }
 
     /// The future polls: take the completion, or register the waker.
+    ///
+    /// User code (the waker's `clone` and the old waker's `Drop`) runs outside the lock, and
+    /// after the slot is consistent: if it panics, the op is still in flight and the future
+    /// still owns its data.
     pub(crate) fn poll(&self, waker: &Waker) -> Poll {
+        {
+            let mut state = lock(&self.state);
+            match &mut *state {
+                Lifecycle::Waiting(old) if old.will_wake(waker) => return Poll::Pending,
+                Lifecycle::Waiting(_) => {}
+                Lifecycle::Completed(c) => {
+                    let c = *c;
+                    *state = Lifecycle::Finished;
+                    return Poll::Ready(c);
+                }
+                // A future never polls after it was dropped or after it took its completion.
+                Lifecycle::Ignored(_) | Lifecycle::Finished => return Poll::Pending,
+            }
+        }
+        let new = waker.clone();
         let mut state = lock(&self.state);
         match &mut *state {
             Lifecycle::Waiting(old) => {
-                if !old.will_wake(waker) {
-                    old.clone_from(waker);
-                }
+                let old = std::mem::replace(old, new);
+                drop(state);
+                drop(old);
                 Poll::Pending
             }
             Lifecycle::Completed(c) => {
+                // The CQE arrived while the new waker was being cloned.
                 let c = *c;
                 *state = Lifecycle::Finished;
+                drop(state);
+                drop(new);
                 Poll::Ready(c)
             }
-            // A future never polls after it was dropped or after it took its completion.
-            Lifecycle::Ignored(_) | Lifecycle::Finished => Poll::Pending,
+            Lifecycle::Ignored(_) | Lifecycle::Finished => {
+                drop(state);
+                drop(new);
+                Poll::Pending
+            }
         }
     }
 
     /// The future is dropped in flight: give the data to the slot unless the CQE is here.
+    ///
+    /// The waker the slot held is handed back in [`Dropped::NeedsCancel`], to be dropped
+    /// outside the lock, once the cancel is queued.
     pub(crate) fn transition_to_ignored<D: Orphan + 'static>(&self, data: D) -> Dropped<D> {
         let mut state = lock(&self.state);
         match &*state {
@@ -162,8 +195,12 @@ impl OpSlot {
                 Dropped::Completed(data, c)
             }
             _ => {
-                *state = Lifecycle::Ignored(Box::new(data));
-                Dropped::NeedsCancel
+                let old = std::mem::replace(&mut *state, Lifecycle::Ignored(Box::new(data)));
+                drop(state);
+                match old {
+                    Lifecycle::Waiting(waker) => Dropped::NeedsCancel(Some(waker)),
+                    _ => Dropped::NeedsCancel(None),
+                }
             }
         }
     }

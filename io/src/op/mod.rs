@@ -110,50 +110,48 @@ impl<T: Operation> Future for Op<T> {
 
     /// Polling again after `Ready` returns `Pending` forever.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
-        match mem::replace(&mut self.state, State::Done) {
-            State::Unsubmitted(mut data) => {
-                let submitted = current::with_core(|core| {
-                    let slot = Arc::new(OpSlot::new(cx.waker().clone()));
-                    // SAFETY: `data` is kept in `State::InFlight` below, or handed to the
-                    // slot by `Drop`, until the slot's CQE is reaped; nothing reads its
-                    // buffers meanwhile (`complete` and `orphan` run after the CQE).
-                    let entry = unsafe { data.entry() };
-                    // SAFETY: as above; the slot tracks exactly this entry.
-                    let user_data = unsafe { core.submit(entry, Arc::clone(&slot)) }?;
-                    Ok((slot, Arc::clone(core.shared()), user_data))
-                })
-                .and_then(|r| r);
-                match submitted {
-                    Ok((slot, owner, user_data)) => {
-                        self.state = State::InFlight {
-                            data,
-                            slot,
-                            owner,
-                            user_data,
-                        };
-                        Poll::Pending
-                    }
-                    Err(e) => Poll::Ready(data.fail(e)),
-                }
+        let this = &mut *self;
+        if let State::InFlight { slot, .. } = &this.state {
+            // The data stays in `self.state` while the slot is polled: the poll runs user
+            // code (the waker's `clone`, the old waker's `Drop`), and if that panics the op
+            // must still own its buffer, which the kernel is writing into.
+            let lifecycle::Poll::Ready(completion) = slot.poll(cx.waker()) else {
+                return Poll::Pending;
+            };
+            let State::InFlight { data, .. } = mem::replace(&mut this.state, State::Done) else {
+                unreachable!("matched above")
+            };
+            return Poll::Ready(data.complete(completion));
+        }
+        let State::Unsubmitted(mut data) = mem::replace(&mut this.state, State::Done) else {
+            // Done: the output was returned.
+            return Poll::Pending;
+        };
+        // Cloned before the driver is borrowed: `clone` is user code.
+        let slot = Arc::new(OpSlot::new(cx.waker().clone()));
+        let submitted = current::with_core(|core| {
+            // SAFETY: `data` is kept in `State::InFlight` below, or handed to the slot by
+            // `Drop`, until the slot's CQE is reaped; nothing reads its buffers meanwhile
+            // (`complete` and `orphan` run after the CQE). Nothing between the push and the
+            // store of `State::InFlight` can unwind (no user code runs there).
+            let entry = unsafe { data.entry() };
+            // SAFETY: as above; the slot tracks exactly this entry.
+            let user_data = unsafe { core.submit(entry, Arc::clone(&slot)) }?;
+            Ok((Arc::clone(core.shared()), user_data))
+        })
+        .and_then(|r| r);
+        match submitted {
+            Ok((owner, user_data)) => {
+                this.state = State::InFlight {
+                    data,
+                    slot,
+                    owner,
+                    user_data,
+                };
+                Poll::Pending
             }
-            State::InFlight {
-                data,
-                slot,
-                owner,
-                user_data,
-            } => match slot.poll(cx.waker()) {
-                lifecycle::Poll::Ready(completion) => Poll::Ready(data.complete(completion)),
-                lifecycle::Poll::Pending => {
-                    self.state = State::InFlight {
-                        data,
-                        slot,
-                        owner,
-                        user_data,
-                    };
-                    Poll::Pending
-                }
-            },
-            State::Done => Poll::Pending,
+            // The slot (and the waker in it) is dropped here, outside the driver.
+            Err(e) => Poll::Ready(data.fail(e)),
         }
     }
 }
@@ -171,7 +169,7 @@ impl<T: Operation> Drop for Op<T> {
         };
         match slot.transition_to_ignored(Orphaned(data)) {
             Dropped::Completed(Orphaned(data), completion) => data.orphan(completion),
-            Dropped::NeedsCancel => {
+            Dropped::NeedsCancel(old_waker) => {
                 // On the owner's thread the cancel joins the next batch; elsewhere it is
                 // queued to the owner, which is woken to submit it on its own ring.
                 let local = current::with_core(|core| {
@@ -184,6 +182,8 @@ impl<T: Operation> Drop for Op<T> {
                 if !matches!(local, Ok(true)) {
                     owner.request_cancel(user_data);
                 }
+                // Last: its `Drop` is user code, and the data is safe in the slot.
+                drop(old_waker);
             }
         }
     }

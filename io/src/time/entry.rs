@@ -11,7 +11,8 @@
 //!        └──shutdown (owner driver shut down)────► Shutdown    (future returns an error)
 //! ```
 //!
-//! All transitions happen under the entry's mutex. The owner only fires an entry that is
+//! All transitions happen under the entry's mutex, and no user code runs under it (a waker is
+//! cloned before it is stored and dropped after it is taken out). The owner only fires an entry that is
 //! `Pending`; a future that is dropped only counts a cancellation if it moved the entry out of
 //! `Pending` itself. Cancelling never touches the wheel and never wakes the owner: the entry
 //! stays in its wheel slot until the owner reaches that slot or sweeps the wheel.
@@ -55,28 +56,42 @@ impl TimerEntry {
     }
 
     /// Any thread: register `waker` or report the outcome.
+    ///
+    /// The waker is cloned, and the one it replaces dropped, outside the lock: both are user
+    /// code.
     pub(crate) fn poll(&self, waker: &Waker) -> TimerPoll {
-        let mut state = lock(&self.state);
-        match &mut *state {
-            State::Pending(slot) => {
-                match slot {
-                    Some(old) if old.will_wake(waker) => {}
-                    _ => *slot = Some(waker.clone()),
-                }
-                TimerPoll::Pending
+        {
+            let state = lock(&self.state);
+            match &*state {
+                State::Pending(Some(old)) if old.will_wake(waker) => return TimerPoll::Pending,
+                State::Pending(_) => {}
+                State::Fired => return TimerPoll::Fired,
+                State::Shutdown => return TimerPoll::Shutdown,
+                State::Cancelled => return TimerPoll::Pending,
             }
-            State::Fired => TimerPoll::Fired,
-            State::Shutdown => TimerPoll::Shutdown,
-            State::Cancelled => TimerPoll::Pending,
         }
+        let new = waker.clone();
+        let mut state = lock(&self.state);
+        let (outcome, unused) = match &mut *state {
+            State::Pending(slot) => (TimerPoll::Pending, slot.replace(new)),
+            State::Fired => (TimerPoll::Fired, Some(new)),
+            State::Shutdown => (TimerPoll::Shutdown, Some(new)),
+            State::Cancelled => (TimerPoll::Pending, Some(new)),
+        };
+        drop(state);
+        drop(unused);
+        outcome
     }
 
     /// Any thread: the future is dropped. `true` if this moved the entry out of `Pending`
-    /// (so the owner's wheel now holds one more dead entry).
+    /// (so the owner's wheel now holds one more dead entry). The registered waker is dropped
+    /// after the lock is released.
     pub(crate) fn transition_to_cancelled(&self) -> bool {
         let mut state = lock(&self.state);
         if let State::Pending(_) = &*state {
-            *state = State::Cancelled;
+            let old = std::mem::replace(&mut *state, State::Cancelled);
+            drop(state);
+            drop(old);
             true
         } else {
             false
