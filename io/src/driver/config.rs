@@ -19,6 +19,7 @@ pub struct DriverConfig {
     entries: u32,
     batch_wait: Duration,
     defer_taskrun: bool,
+    shutdown_timeout: Duration,
 }
 
 impl DriverConfig {
@@ -31,13 +32,18 @@ impl DriverConfig {
     /// The batch wait of [`new`](DriverConfig::new): 20 µs.
     pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_micros(20);
 
+    /// The shutdown timeout of [`new`](DriverConfig::new): 5 s.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
     /// The default settings: 256 submission entries, a batch wait of
-    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), deferred task work on.
+    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), deferred task work on, a
+    /// shutdown timeout of [`DEFAULT_SHUTDOWN_TIMEOUT`](DriverConfig::DEFAULT_SHUTDOWN_TIMEOUT).
     pub fn new() -> DriverConfig {
         DriverConfig {
             entries: 256,
             batch_wait: Self::DEFAULT_BATCH_WAIT,
             defer_taskrun: true,
+            shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 
@@ -92,6 +98,27 @@ impl DriverConfig {
     pub fn defer_taskrun(&mut self, on: bool) -> &mut Self {
         self.defer_taskrun = on;
         self
+    }
+
+    /// How long [`Driver::shutdown`](crate::Driver::shutdown) waits for the kernel to give
+    /// back the ops still in flight (default
+    /// [`DEFAULT_SHUTDOWN_TIMEOUT`](DriverConfig::DEFAULT_SHUTDOWN_TIMEOUT), 5 s).
+    ///
+    /// Shutdown cancels every op in flight and waits for each one's completion, because
+    /// until then the kernel may still write into the op's buffer. Nearly every op completes
+    /// at once when cancelled; one the kernel cannot interrupt (a read from a hung NFS or
+    /// FUSE file system, say) may never complete. After this timeout, shutdown stops
+    /// waiting: it logs a warning naming how many ops were left, and deliberately leaks the
+    /// ring and everything those ops may still write into (their buffers, and the futures'
+    /// buffers if they are dropped later), so that no memory the kernel can reach is ever
+    /// freed. Such an op's future never completes.
+    pub fn shutdown_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    pub(crate) fn get_shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
     }
 
     pub(crate) fn get_defer_taskrun(&self) -> bool {

@@ -36,7 +36,7 @@
 //! one enter submits, posts and, if nothing was there, waits.
 
 use std::io;
-use std::mem;
+use std::mem::{self, ManuallyDrop};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -61,6 +61,10 @@ pub(crate) const BATCH_MIN_IN_FLIGHT: usize = 16;
 /// enters than 16 and 10 µs at equal msg/s; DESIGN.md, "Batched parks").
 pub(crate) const BATCH_COMPLETIONS: u32 = 32;
 
+/// The longest a park blocks while the wake-up read is not armed (its re-arm failed): an
+/// unpark would go unseen until the park ends.
+const UNARMED_PARK_LIMIT: Duration = Duration::from_millis(1);
+
 /// Work collected while the core was borrowed, to run once it is released.
 #[derive(Default)]
 pub(crate) struct Ready {
@@ -70,12 +74,20 @@ pub(crate) struct Ready {
 
 impl Ready {
     /// Wakes the wakers and releases the orphans. Call with the core released.
+    ///
+    /// Both run user code (a waker's `wake`, a buffer's `Drop`) that nobody is there to
+    /// answer for: the futures that would have seen a panic are elsewhere, or gone. So each
+    /// one runs on its own, a panic is reported and goes no further, and the others still
+    /// run: one hostile waker must neither kill the thread driving the ring nor leave the
+    /// tasks of the same batch unwoken.
     pub(crate) fn run(self) {
         for (orphan, completion) in self.orphans {
-            orphan.complete(completion);
+            isolate("releasing the data of a dropped op", || {
+                orphan.complete(completion);
+            });
         }
         for waker in self.wakers {
-            waker.wake();
+            isolate("waking a task", || waker.wake());
         }
     }
 
@@ -84,9 +96,27 @@ impl Ready {
     }
 }
 
+/// Runs `f`, which runs user code for the driver; reports a panic instead of unwinding.
+fn isolate(what: &str, f: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(a non-string payload)");
+        log::error!("ringloop: user code panicked while the io driver was {what}: {message}");
+        // The payload's own `Drop` is user code too.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload))).is_err() {
+            log::error!("ringloop: a panic payload panicked when dropped; it was leaked");
+        }
+    }
+}
+
 /// The thread-local state of a driver; see the module docs.
 pub(crate) struct Core {
-    ring: Ring,
+    /// Dropped by `Core::drop`, unless shutdown gave up on ops the kernel never released:
+    /// then the ring is leaked, so that the kernel never writes into freed memory.
+    ring: ManuallyDrop<Ring>,
     ops: OpTable,
     timers: Wheel,
     shared: Arc<Shared>,
@@ -99,6 +129,22 @@ pub(crate) struct Core {
     shut_down: bool,
     /// The configured batch wait, or zero if it is off or the kernel cannot batch.
     batch_wait: Duration,
+    /// How long shutdown waits for the ops in flight (`DriverConfig::shutdown_timeout`).
+    shutdown_timeout: Duration,
+    /// Shutdown gave up waiting: the ring, the op slots and the wake-up buffer are leaked.
+    leaked: bool,
+    #[cfg(test)]
+    faults: Faults,
+}
+
+/// Failures a unit test injects where the kernel gives no way to cause them.
+#[cfg(test)]
+#[derive(Debug, Default)]
+struct Faults {
+    /// The next this many arms of the wake-up read fail.
+    failing_arms: u32,
+    /// Cancel requests are never queued, as for an op the kernel cannot cancel.
+    ignore_cancels: bool,
 }
 
 impl Core {
@@ -111,7 +157,7 @@ impl Core {
         };
         let shared = Arc::new(Shared::new()?);
         let mut core = Core {
-            ring,
+            ring: ManuallyDrop::new(ring),
             ops: OpTable::default(),
             timers: Wheel::new(Instant::now()),
             shared,
@@ -122,6 +168,10 @@ impl Core {
             ready: Ready::default(),
             shut_down: false,
             batch_wait,
+            shutdown_timeout: config.get_shutdown_timeout(),
+            leaked: false,
+            #[cfg(test)]
+            faults: Faults::default(),
         };
         core.arm_wake()?;
         core.ring.submit()?;
@@ -167,6 +217,11 @@ impl Core {
     }
 
     fn arm_wake(&mut self) -> io::Result<()> {
+        #[cfg(test)]
+        if self.faults.failing_arms > 0 {
+            self.faults.failing_arms -= 1;
+            return Err(io::Error::other("injected failure to arm the wake-up read"));
+        }
         let fd = types::Fd(std::os::fd::AsRawFd::as_raw_fd(self.shared.eventfd()));
         let buf: *mut u64 = &mut *self.wake_buf;
         let entry = opcode::Read::new(fd, buf.cast(), 8).build().user_data(WAKE);
@@ -204,8 +259,31 @@ impl Core {
         }
     }
 
+    /// Arms the wake-up read if it is not (a failed re-arm is retried here, at every park).
+    /// Returns whether it is armed: a park without it could miss an unpark, so it must not
+    /// block for long.
+    fn ensure_wake_armed(&mut self) -> bool {
+        if self.wake_armed {
+            return true;
+        }
+        match self.arm_wake() {
+            Ok(()) => true,
+            Err(e) => {
+                log::warn!(
+                    "ringloop: cannot arm the driver's wake-up read ({e}); parks poll every \
+                     {UNARMED_PARK_LIMIT:?} until it can be armed"
+                );
+                false
+            }
+        }
+    }
+
     /// Queues an `ASYNC_CANCEL` of the op with `user_data` (owner thread).
     pub(crate) fn cancel(&mut self, user_data: u64) {
+        #[cfg(test)]
+        if self.faults.ignore_cancels {
+            return;
+        }
         let entry = opcode::AsyncCancel::new(user_data)
             .build()
             .user_data(CANCEL);
@@ -246,15 +324,19 @@ impl Core {
             return Err(shut_down_error());
         }
         self.before_enter();
+        let armed = self.ensure_wake_armed();
         let now = Instant::now();
         let timer = self
             .timers
             .next_deadline()
             .map(|deadline| deadline.saturating_duration_since(now));
-        let timeout = match (timeout, timer) {
+        let mut timeout = match (timeout, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        if !armed {
+            timeout = Some(timeout.map_or(UNARMED_PARK_LIMIT, |t| t.min(UNARMED_PARK_LIMIT)));
+        }
         if timeout == Some(Duration::ZERO) || !self.ready.is_empty() {
             self.submit_or_reap()?;
             return self.after_enter();
@@ -345,23 +427,33 @@ impl Core {
         }
         self.cqes = cqes;
         if rearm {
-            self.arm_wake()?;
+            // A failure is reported, and retried by the next park (`ensure_wake_armed`).
+            self.ensure_wake_armed();
         }
         drained
     }
 
     /// Cancels everything in flight and reaps it; fails pending timers. Idempotent.
     ///
-    /// Returns only once the kernel holds no reference to any op's memory nor to the eventfd
-    /// buffer, so the ring and every buffer may be freed afterwards.
+    /// Returns once the kernel holds no reference to any op's memory nor to the eventfd
+    /// buffer, so the ring and every buffer may be freed afterwards; or, if the kernel has
+    /// not released everything within the shutdown timeout (an op it cannot cancel), after
+    /// leaking the ring and all that the remaining ops may still write into (see
+    /// [`leak`](Core::leak)).
     pub(crate) fn shutdown(&mut self) {
         if self.shut_down {
             return;
         }
         self.shut_down = true;
         self.timers.shutdown(&mut self.ready.wakers);
+        let deadline = Instant::now() + self.shutdown_timeout;
         let mut round = 0u32;
         while self.ops.len() > 0 || self.wake_armed {
+            let now = Instant::now();
+            if now >= deadline {
+                self.leak();
+                break;
+            }
             if round % 100 == 0 {
                 if round > 0 {
                     log::warn!(
@@ -377,7 +469,8 @@ impl Core {
                 }
             }
             round = round.wrapping_add(1);
-            if let Err(e) = self.ring.wait(Some(Duration::from_millis(10)), None) {
+            let wait = (deadline - now).min(Duration::from_millis(10));
+            if let Err(e) = self.ring.wait(Some(wait), None) {
                 log::debug!("ringloop: shutdown wait: {e}");
             }
             if let Err(e) = self.reap() {
@@ -387,6 +480,27 @@ impl Core {
         let mut ignored = Vec::new();
         self.shared.take_cancels(&mut ignored);
     }
+
+    /// Shutdown gave up on ops the kernel did not release: leaks the ring (its descriptor
+    /// stays open, so the kernel keeps the ops' context), the slots of those ops (the data
+    /// of dropped ones is in them, and a live future that is dropped later moves its data
+    /// there too), and the wake-up buffer if its read is still armed. Nothing the kernel may
+    /// write into is ever freed; those futures never complete.
+    fn leak(&mut self) {
+        log::warn!(
+            "ringloop: the kernel did not release {} ops within the shutdown timeout of {:?} \
+             (an op it cannot cancel, such as a read from a hung network file system); their \
+             buffers and the ring are leaked, and those ops never complete",
+            self.ops.len(),
+            self.shutdown_timeout
+        );
+        self.leaked = true;
+        mem::forget(mem::take(&mut self.ops));
+        if self.wake_armed {
+            mem::forget(mem::replace(&mut self.wake_buf, Box::new(0)));
+            self.wake_armed = false;
+        }
+    }
 }
 
 impl Drop for Core {
@@ -394,6 +508,11 @@ impl Drop for Core {
         // Normally already done by Driver::drop; never free the ring with ops in flight.
         self.shutdown();
         mem::take(&mut self.ready).run();
+        if !self.leaked {
+            // SAFETY: `ring` is dropped only here, once; shutdown returned without leaking,
+            // so the kernel holds no reference to memory of this driver.
+            unsafe { ManuallyDrop::drop(&mut self.ring) };
+        }
     }
 }
 
@@ -409,5 +528,103 @@ impl std::fmt::Debug for Core {
             .field("timers", &self.timers.len())
             .field("shut_down", &self.shut_down)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::sync::mpsc;
+    use std::task::{Context, Waker};
+    use std::time::{Duration, Instant};
+
+    use crate::{Driver, DriverConfig};
+
+    /// Completes the armed wake-up read by writing the eventfd directly.
+    fn complete_wake_read(driver: &Driver) {
+        let one: u64 = 1;
+        let fd = driver.core.borrow().shared.eventfd().as_raw_fd();
+        // SAFETY: a write of a live u64 to an open eventfd.
+        let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+        assert_eq!(n, 8);
+    }
+
+    /// If re-arming the wake-up read fails once, the next park arms it again; before, it
+    /// stayed disarmed and every later unpark was lost (a park slept until its timeout).
+    #[test]
+    fn a_failed_rearm_of_the_wake_up_read_is_retried_by_the_next_park() {
+        let driver = Driver::new(&DriverConfig::new()).unwrap();
+        complete_wake_read(&driver);
+        driver.core.borrow_mut().faults.failing_arms = 1;
+        let start = Instant::now();
+        while driver.core.borrow().wake_armed {
+            assert!(start.elapsed() < Duration::from_secs(5), "never reaped");
+            // A runtime reports a failing poll and goes on (`DriverParker`); so does this.
+            let _ = driver.poll();
+        }
+        assert_eq!(
+            driver.core.borrow().faults.failing_arms,
+            0,
+            "the re-arm failed"
+        );
+        for round in 0..3 {
+            let unparker = driver.unparker();
+            let t = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                unparker.unpark();
+            });
+            let start = Instant::now();
+            driver.park(Some(Duration::from_secs(5))).unwrap();
+            let slept = start.elapsed();
+            t.join().unwrap();
+            assert!(
+                slept < Duration::from_secs(2),
+                "round {round}: the unpark was lost (the park slept {slept:?})"
+            );
+            // Consume a notification the park did not see (it may have returned early).
+            let _ = driver.park(Some(Duration::ZERO));
+        }
+    }
+
+    /// An op the kernel never releases (here: its cancel is never sent) must not make
+    /// shutdown wait forever: after the timeout it leaks what the op may still write into.
+    #[test]
+    fn shutdown_gives_up_after_its_timeout_and_leaks_what_the_kernel_holds() {
+        let (done_tx, done_rx) = mpsc::channel();
+        let (peer_tx, peer_rx) = mpsc::channel::<OwnedFd>();
+        std::thread::spawn(move || {
+            let mut config = DriverConfig::new();
+            config.shutdown_timeout(Duration::from_millis(200));
+            let driver = Driver::new(&config).unwrap();
+            let _enter = driver.enter();
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            let file = crate::fs::File::from(OwnedFd::from(ours));
+            let mut read = Box::pin(file.read(vec![0_u8; 64]));
+            let pending = read
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending();
+            assert!(pending);
+            driver.poll().unwrap();
+            driver.core.borrow_mut().faults.ignore_cancels = true;
+            drop(read);
+            let start = Instant::now();
+            driver.shutdown();
+            let leaked = driver.core.borrow().leaked;
+            peer_tx.send(OwnedFd::from(theirs)).unwrap();
+            done_tx.send((start.elapsed(), leaked)).unwrap();
+        });
+        let (took, leaked) = done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("shutdown did not return within 10 s");
+        assert!(leaked, "the stuck op's memory must be leaked, not freed");
+        assert!(
+            took >= Duration::from_millis(200),
+            "gave up early: {took:?}"
+        );
+        // The op may still complete, into the leaked buffer.
+        let mut peer = std::os::unix::net::UnixStream::from(peer_rx.recv().unwrap());
+        std::io::Write::write_all(&mut peer, b"late bytes").unwrap();
     }
 }
