@@ -87,6 +87,7 @@ mod buf;
 mod driver;
 mod fd;
 pub mod fs;
+mod isolate;
 mod loom;
 pub mod net;
 mod op;

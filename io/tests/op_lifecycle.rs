@@ -197,8 +197,10 @@ fn op_dropped_before_its_first_poll_costs_nothing() {
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 
+/// A read whose completion arrived but was never polled: its bytes are kept, in its
+/// buffer, for the next read, which frees that buffer once it has taken them.
 #[test]
-fn completed_but_unpolled_op_hands_its_buffer_back_on_drop() {
+fn completed_but_unpolled_read_keeps_its_bytes_for_the_next_read() {
     let driver = driver();
     let (reader, writer) = pipe();
     let (buf, drops) = CountingBuf::new(8);
@@ -210,6 +212,29 @@ fn completed_but_unpolled_op_hands_its_buffer_back_on_drop() {
         driver.park(Some(Duration::from_millis(5))).unwrap();
     }
     drop(read);
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "kept with its bytes");
+    let (n, got) = block_on(&driver, reader.read(Vec::with_capacity(8)));
+    assert_eq!(&got[..n.unwrap()], b"x");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "freed once emptied");
+}
+
+/// The same, but the descriptor is closed before another read: the kept buffer is freed
+/// with it.
+#[test]
+fn a_kept_buffer_is_freed_with_its_descriptor() {
+    let driver = driver();
+    let (reader, writer) = pipe();
+    let (buf, drops) = CountingBuf::new(8);
+    let _enter = driver.enter();
+    let mut read = reader.read(buf);
+    assert!(poll_once(&mut read).is_pending());
+    block_on(&driver, writer.write(b"x".to_vec())).0.unwrap();
+    for _ in 0..3 {
+        driver.park(Some(Duration::from_millis(5))).unwrap();
+    }
+    drop(read);
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(reader);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 

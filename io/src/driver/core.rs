@@ -47,6 +47,7 @@ use crate::driver::lifecycle::{Completion, OpSlot, OpTable, Orphan, Reaped, INTE
 use crate::driver::ring::{Batch, Ring, CANCEL, WAKE};
 use crate::driver::shared::Shared;
 use crate::driver::wake::Park;
+use crate::isolate::isolate;
 use crate::time::entry::TimerEntry;
 use crate::time::wheel::Wheel;
 use crate::DriverConfig;
@@ -82,33 +83,17 @@ impl Ready {
     /// tasks of the same batch unwoken.
     pub(crate) fn run(self) {
         for (orphan, completion) in self.orphans {
-            isolate("releasing the data of a dropped op", || {
+            isolate("the io driver released the data of a dropped op", || {
                 orphan.complete(completion);
             });
         }
         for waker in self.wakers {
-            isolate("waking a task", || waker.wake());
+            isolate("the io driver woke a task", || waker.wake());
         }
     }
 
     fn is_empty(&self) -> bool {
         self.wakers.is_empty() && self.orphans.is_empty()
-    }
-}
-
-/// Runs `f`, which runs user code for the driver; reports a panic instead of unwinding.
-fn isolate(what: &str, f: impl FnOnce()) {
-    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(a non-string payload)");
-        log::error!("ringloop: user code panicked while the io driver was {what}: {message}");
-        // The payload's own `Drop` is user code too.
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload))).is_err() {
-            log::error!("ringloop: a panic payload panicked when dropped; it was leaked");
-        }
     }
 }
 

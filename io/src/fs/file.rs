@@ -99,6 +99,11 @@ impl File {
     /// Reads up to `buf.bytes_total()` bytes at offset `pos` into the start of `buf`.
     ///
     /// Returns the byte count (0 at end of file) and the buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it in flight loses nothing: a read at an offset changes nothing, and reading
+    /// again gets the same bytes.
     pub fn read_at<B: IoBufMut>(
         &self,
         buf: B,
@@ -109,6 +114,12 @@ impl File {
 
     /// Reads at the file position (for pipes, sockets, character devices, or a file's
     /// cursor), advancing it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, bytes the kernel read for it
+    /// (which moved the position, or left the pipe) are kept, and the next `read` returns them
+    /// first, in order.
     pub fn read<B: IoBufMut>(
         &self,
         buf: B,

@@ -33,7 +33,16 @@
 //! * The descriptor is reference-counted between the socket and its ops: dropping a socket
 //!   whose dropped ops are still being cancelled closes the descriptor when the last of them
 //!   completes, never before, so the kernel never sees a closed or reused descriptor number.
-//! * An accept that completes after its future was dropped closes the new connection.
+//! * **Reads and accepts are cancel-safe**: what the kernel produced for one whose future was
+//!   dropped (by a timeout, a select, a cancelled task) is kept for the socket's next read or
+//!   accept: the bytes of a stream, in order and each once; a datagram, whole, with its
+//!   sender; a connection. A new read or accept issued while a dropped one is still being
+//!   cancelled waits for that cancellation first, so nothing can overtake what it kept.
+//!   A connection kept and never accepted is closed with the listener.
+//! * **Writes are not**: a write or `write_all` dropped in flight may have sent some or all of
+//!   its bytes, and how many is not known (as with a dropped `write_all` in tokio). A connect
+//!   dropped in flight leaves its socket unconnected (the socket is dropped with the future);
+//!   a dropped shutdown may or may not have happened.
 //! * Driver shutdown cancels every op in flight: live futures then complete with an error
 //!   (typically `ECANCELED`) and get their buffer back.
 //!

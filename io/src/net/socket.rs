@@ -106,9 +106,14 @@ impl Socket {
         Op::new(Accept::new(self.fd.clone()))
     }
 
-    /// Receives into `buf` (`IORING_OP_RECV`).
+    /// Receives bytes of a stream into `buf` (`IORING_OP_RECV`).
     pub(crate) fn recv<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B>> {
-        Op::new(RecvBuf::new(self.fd.clone(), buf))
+        Op::new(RecvBuf::new(self.fd.clone(), buf, false))
+    }
+
+    /// Receives one datagram into `buf` (`IORING_OP_RECV`).
+    pub(crate) fn recv_datagram<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B>> {
+        Op::new(RecvBuf::new(self.fd.clone(), buf, true))
     }
 
     /// Sends the initialised bytes of `buf` (`IORING_OP_SEND`).

@@ -81,8 +81,13 @@ impl TcpListener {
 
     /// Accepts the next connection; returns it with the peer's address.
     ///
-    /// The new stream's descriptor is close-on-exec. If the future is dropped in flight, the
-    /// accept is cancelled; if the kernel completed it anyway, the connection is closed.
+    /// The new stream's descriptor is close-on-exec.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes and the kernel accepted a
+    /// connection for it anyway, the connection is kept and the next accept returns it (it is
+    /// closed with the listener if none comes). No connection is lost.
     ///
     /// # Errors
     ///

@@ -94,6 +94,12 @@ impl TcpStream {
     /// also 0 for a buffer without capacity) and the buffer, whose initialised length is set
     /// to the count.
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes (a timeout, a select, a
+    /// cancelled task), bytes the kernel took off the socket for it are kept, and the next read
+    /// returns them first, in order. Nothing is lost or read twice.
+    ///
     /// # Errors
     ///
     /// The `recv(2)` error: `ConnectionReset` if the peer reset the connection, ...
@@ -106,6 +112,10 @@ impl TcpStream {
 
     /// Writes some of the `buf.bytes_init()` bytes of `buf` (`IORING_OP_SEND`); returns how
     /// many and the buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped in flight, it may have sent some or all of the bytes.
     ///
     /// # Errors
     ///
@@ -120,6 +130,11 @@ impl TcpStream {
 
     /// Writes all `buf.bytes_init()` bytes of `buf`, one send after another; returns the
     /// buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped in flight, it may have sent any part of the bytes, and how
+    /// much is not reported.
     ///
     /// # Errors
     ///

@@ -106,6 +106,11 @@ impl UdpSocket {
     /// Receives one datagram into the start of `buf` (up to `buf.bytes_total()` bytes; the
     /// rest of a longer datagram is discarded); returns its length and sender, and the buffer.
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a datagram the kernel received for a future that was dropped before it
+    /// completed is kept, and the next receive returns it. No datagram is lost.
+    ///
     /// # Errors
     ///
     /// The `recvmsg(2)` error (`ConnectionRefused` on a connected socket whose peer answered
@@ -137,6 +142,11 @@ impl UdpSocket {
 
     /// Receives one datagram from the connected address into the start of `buf`.
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a datagram the kernel received for a future that was dropped before it
+    /// completed is kept, and the next receive returns it. No datagram is lost.
+    ///
     /// # Errors
     ///
     /// The `recv(2)` error.
@@ -144,7 +154,7 @@ impl UdpSocket {
         &self,
         buf: B,
     ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin + '_ {
-        self.socket.recv(buf)
+        self.socket.recv_datagram(buf)
     }
 
     /// The address the socket is bound to.

@@ -78,6 +78,12 @@ impl UnixListener {
 
     /// Accepts the next connection; returns it with the peer's address (usually unnamed).
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes and the kernel accepted a
+    /// connection for it anyway, the connection is kept and the next accept returns it (it is
+    /// closed with the listener if none comes). No connection is lost.
+    ///
     /// # Errors
     ///
     /// The `accept(2)` error; `EMFILE`/`ENFILE` leave the listener usable, as for TCP.

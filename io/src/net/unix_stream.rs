@@ -102,6 +102,12 @@ impl UnixStream {
     /// Reads up to `buf.bytes_total()` bytes into the start of `buf`; returns the count (0 at
     /// end of stream) and the buffer.
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes (a timeout, a select, a
+    /// cancelled task), bytes the kernel took off the socket for it are kept, and the next read
+    /// returns them first, in order. Nothing is lost or read twice.
+    ///
     /// # Errors
     ///
     /// The `recv(2)` error.
@@ -114,6 +120,10 @@ impl UnixStream {
 
     /// Writes some of the `buf.bytes_init()` bytes of `buf`; returns how many and the buffer.
     ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped in flight, it may have sent some or all of the bytes.
+    ///
     /// # Errors
     ///
     /// The `send(2)` error (`BrokenPipe` once the peer is gone; never `SIGPIPE`).
@@ -125,6 +135,10 @@ impl UnixStream {
     }
 
     /// Writes all `buf.bytes_init()` bytes of `buf`; returns the buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel-safe: dropped in flight, it may have sent any part of the bytes.
     ///
     /// # Errors
     ///

@@ -1,16 +1,19 @@
-//! `IORING_OP_ACCEPT`: take a connection off a listening socket's queue; the op creates a
-//! descriptor, so an orphaned completion closes it.
+//! `IORING_OP_ACCEPT`: take a connection off a listening socket's queue. Cancel-safe: a
+//! connection accepted after the future was dropped is kept for the listener's next accept
+//! ([`crate::fd::Leftovers`]).
 
 use std::io;
 use std::mem;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
 use socket2::SockAddr;
 
 use crate::driver::lifecycle::Completion;
+use crate::fd::Item;
 use crate::fd::SharedFd;
-use crate::op::Operation;
+use crate::op::{Operation, Start};
 
 /// An `accept4(fd, &addr, &len, SOCK_CLOEXEC)`.
 #[derive(Debug)]
@@ -71,8 +74,27 @@ impl Operation for Accept {
         Err(error)
     }
 
+    fn start(self, cx: &mut Context<'_>) -> Start<Self> {
+        match self.fd.leftovers().accept(cx) {
+            Poll::Ready(Some(connection)) => Start::Ready(Ok(connection)),
+            Poll::Ready(None) => Start::Submit(self),
+            Poll::Pending => Start::Wait(self),
+        }
+    }
+
+    fn dropped_in_flight(&self) {
+        self.fd.leftovers().orphan_started();
+    }
+
     fn orphan(self, completion: Completion) {
-        // The future is gone: close the connection the kernel accepted for it.
-        drop(self.complete(completion));
+        // The future is gone: keep the connection for the listener's next accept (it is
+        // closed with the listener if none comes). A failed accept took nothing off the
+        // queue, so its error is not kept.
+        let fd = self.fd.clone();
+        let item = self
+            .complete(completion)
+            .ok()
+            .map(|(stream, addr)| Item::Accepted(stream, addr));
+        fd.leftovers().orphan_finished(item);
     }
 }

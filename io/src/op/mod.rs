@@ -60,10 +60,33 @@ pub(crate) trait Operation: Send + Sized + 'static {
     /// The op could not be submitted (no driver, driver shut down, ring error).
     fn fail(self, error: io::Error) -> Self::Output;
 
-    /// The CQE arrived after the future was dropped: release what the op produced.
+    /// Before the op is submitted, at each poll until it is: an op that reads a stream or a
+    /// datagram, or accepts, first takes what ops dropped in flight on the same descriptor
+    /// left behind, or waits for those still in flight ([`crate::fd::Leftovers`]).
+    fn start(self, cx: &mut Context<'_>) -> Start<Self> {
+        let _ = cx;
+        Start::Submit(self)
+    }
+
+    /// The future is dropped with the op in flight: called before its data goes to the
+    /// driver, and followed by exactly one call of [`orphan`](Operation::orphan).
+    fn dropped_in_flight(&self) {}
+
+    /// The CQE arrived after the future was dropped: release what the op produced, or keep
+    /// it for the descriptor's next op ([`crate::fd::Leftovers`]).
     fn orphan(self, completion: Completion) {
         let _ = completion;
     }
+}
+
+/// What [`Operation::start`] decided.
+pub(crate) enum Start<T: Operation> {
+    /// Done without the kernel: this is the output.
+    Ready(T::Output),
+    /// An op dropped on the same descriptor is still in flight; the waker is registered.
+    Wait(T),
+    /// Submit it.
+    Submit(T),
 }
 
 /// Adapts an [`Operation`] to the slot's type-erased [`Orphan`].
@@ -123,9 +146,17 @@ impl<T: Operation> Future for Op<T> {
             };
             return Poll::Ready(data.complete(completion));
         }
-        let State::Unsubmitted(mut data) = mem::replace(&mut this.state, State::Done) else {
+        let State::Unsubmitted(data) = mem::replace(&mut this.state, State::Done) else {
             // Done: the output was returned.
             return Poll::Pending;
+        };
+        let mut data = match data.start(cx) {
+            Start::Ready(output) => return Poll::Ready(output),
+            Start::Wait(data) => {
+                this.state = State::Unsubmitted(data);
+                return Poll::Pending;
+            }
+            Start::Submit(data) => data,
         };
         // Cloned before the driver is borrowed: `clone` is user code.
         let slot = Arc::new(OpSlot::new(cx.waker().clone()));
@@ -167,6 +198,7 @@ impl<T: Operation> Drop for Op<T> {
         else {
             return;
         };
+        data.dropped_in_flight();
         match slot.transition_to_ignored(Orphaned(data)) {
             Dropped::Completed(Orphaned(data), completion) => data.orphan(completion),
             Dropped::NeedsCancel(old_waker) => {

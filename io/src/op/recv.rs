@@ -1,24 +1,30 @@
 //! `IORING_OP_RECV`: receive from a socket into an owned buffer.
 
 use std::io;
+use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
 
 use crate::buf::IoBufMut;
 use crate::driver::lifecycle::Completion;
 use crate::fd::SharedFd;
-use crate::op::Operation;
+use crate::op::{Operation, Start};
 
 /// A `recv(fd, buf, buf.bytes_total(), 0)` into the start of `buf`.
+///
+/// Cancel-safe: what it receives after its future was dropped is kept for the socket's next
+/// receive ([`crate::fd::Leftovers`]): bytes of a stream in order, a datagram whole.
 #[derive(Debug)]
 pub(crate) struct RecvBuf<B> {
     fd: SharedFd,
     buf: B,
+    /// The socket is a datagram socket: leftovers are taken one whole datagram at a time.
+    datagram: bool,
 }
 
 impl<B: IoBufMut> RecvBuf<B> {
-    pub(crate) fn new(fd: SharedFd, buf: B) -> RecvBuf<B> {
-        RecvBuf { fd, buf }
+    pub(crate) fn new(fd: SharedFd, buf: B, datagram: bool) -> RecvBuf<B> {
+        RecvBuf { fd, buf, datagram }
     }
 }
 
@@ -42,5 +48,30 @@ impl<B: IoBufMut> Operation for RecvBuf<B> {
 
     fn fail(self, error: io::Error) -> Self::Output {
         (Err(error), self.buf)
+    }
+
+    fn start(mut self, cx: &mut Context<'_>) -> Start<Self> {
+        let leftovers = self.fd.leftovers();
+        let served = if self.datagram {
+            leftovers
+                .receive_datagram_into(&mut self.buf, cx)
+                .map(|served| served.map(|result| result.map(|(n, _)| n)))
+        } else {
+            leftovers.read_into(&mut self.buf, cx)
+        };
+        match served {
+            Poll::Ready(Some(result)) => Start::Ready((result, self.buf)),
+            Poll::Ready(None) => Start::Submit(self),
+            Poll::Pending => Start::Wait(self),
+        }
+    }
+
+    fn dropped_in_flight(&self) {
+        self.fd.leftovers().orphan_started();
+    }
+
+    fn orphan(self, completion: Completion) {
+        let item = crate::fd::received(self.buf, completion, || None);
+        self.fd.leftovers().orphan_finished(item);
     }
 }

@@ -2,6 +2,7 @@
 //! (UDP `recv_from`).
 
 use std::io;
+use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
 use socket2::SockAddr;
@@ -10,9 +11,12 @@ use crate::buf::IoBufMut;
 use crate::driver::lifecycle::Completion;
 use crate::fd::SharedFd;
 use crate::op::msg::MsgHeader;
-use crate::op::Operation;
+use crate::op::{Operation, Start};
 
 /// A `recvmsg(fd, {&addr, [buf[..bytes_total]]}, 0)`.
+///
+/// Cancel-safe: a datagram it receives after its future was dropped is kept, with its
+/// sender, for the socket's next receive ([`crate::fd::Leftovers`]).
 #[derive(Debug)]
 pub(crate) struct RecvMsg<B> {
     fd: SharedFd,
@@ -54,5 +58,33 @@ impl<B: IoBufMut> Operation for RecvMsg<B> {
 
     fn fail(self, error: io::Error) -> Self::Output {
         (Err(error), self.buf)
+    }
+
+    fn start(mut self, cx: &mut Context<'_>) -> Start<Self> {
+        match self.fd.leftovers().receive_datagram_into(&mut self.buf, cx) {
+            Poll::Ready(Some(result)) => {
+                // A datagram kept by a dropped `recv` (a connected socket) has no sender
+                // recorded: it came from the peer.
+                let result = result.and_then(|(n, from)| match from {
+                    Some(from) => Ok((n, from)),
+                    None => socket2::SockRef::from(&self.fd.borrow())
+                        .peer_addr()
+                        .map(|from| (n, from)),
+                });
+                Start::Ready((result, self.buf))
+            }
+            Poll::Ready(None) => Start::Submit(self),
+            Poll::Pending => Start::Wait(self),
+        }
+    }
+
+    fn dropped_in_flight(&self) {
+        self.fd.leftovers().orphan_started();
+    }
+
+    fn orphan(self, completion: Completion) {
+        let msg = self.msg;
+        let item = crate::fd::received(self.buf, completion, || Some(msg.received_addr()));
+        self.fd.leftovers().orphan_finished(item);
     }
 }

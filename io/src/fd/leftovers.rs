@@ -1,0 +1,447 @@
+//! [`Leftovers`]: what reads and accepts dropped in flight left behind on a descriptor, kept
+//! for the next read or accept on it.
+//!
+//! # The problem
+//!
+//! A read's future can be dropped after the kernel took bytes off the socket for it: its
+//! completion had arrived and not been polled, or the cancel sent on the drop lost the race.
+//! Dropping those bytes would corrupt the stream: the next read would return the message
+//! after. `timeout(d, stream.read(buf))` and every select would be unusable on a protocol
+//! stream. The same goes for an accept whose connection nobody takes, and for a datagram.
+//! A readiness runtime (tokio) never has this problem, because its reads copy only once
+//! they are polled; a completion runtime has to keep what arrived.
+//!
+//! # The design
+//!
+//! Each descriptor has one `Leftovers`. An op that can leave something behind (a stream or
+//! datagram receive, a read at the file position, an accept) does three things:
+//!
+//! 1. When its future is dropped in flight, it calls [`Leftovers::orphan_started`] *before*
+//!    handing its data to the driver: the descriptor now has a dropped op in flight.
+//! 2. When that op's completion arrives (on the owner ring's thread, or in the drop itself if
+//!    it had already arrived), it calls [`Leftovers::orphan_finished`] with what it produced:
+//!    the buffer and the count of the bytes received (the buffer is kept, not copied), the
+//!    error it failed with, or the accepted connection. A cancelled op produced nothing.
+//! 3. Before a new op of that kind is submitted, it looks here first: while a dropped op is
+//!    still in flight it waits (so that bytes arriving for the dropped op cannot be
+//!    overtaken by bytes arriving for the new one); then it takes the oldest leftovers, if
+//!    any, without a syscall; only if there are none does it go to the kernel.
+//!
+//! So the bytes of a stream are returned in the order the kernel received them, each once.
+//! A stream read takes as many leftover bytes as fit its buffer; a datagram receive takes one
+//! whole datagram (truncated to its buffer, as `recv(2)` truncates); an accept takes one
+//! connection.
+//!
+//! # Cost
+//!
+//! One atomic flag, read before every submission of such an op; it is set only while
+//! something is here. The state behind the lock is allocated at the first dropped op.
+//!
+//! # No user code under the lock
+//!
+//! A kept buffer's address and length are read (user code: the `IoBuf` methods) before it is
+//! stored, and copying from it is a `memcpy` from that address. The caller clones its waker
+//! before registering it. A buffer emptied by a read is handed back to the caller to drop
+//! outside the lock (it is dropped with [`isolate`](crate::isolate::isolate): it belongs to a
+//! future that is gone).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::task::{Context, Poll, Waker};
+
+use socket2::SockAddr;
+
+use crate::buf::{IoBuf, IoBufMut};
+use crate::driver::lifecycle::Completion;
+use crate::isolate::isolate;
+use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+
+/// What dropped ops left on one descriptor; see the module docs.
+pub(crate) struct Leftovers {
+    /// Set while `state` holds anything: a dropped op in flight, or something it left.
+    active: AtomicBool,
+    state: Mutex<Option<Box<State>>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Dropped ops whose completion has not been handled yet.
+    in_flight: usize,
+    /// New ops waiting for `in_flight` to reach zero.
+    waiters: Vec<Waker>,
+    /// What the dropped ops left, oldest first.
+    items: VecDeque<Item>,
+}
+
+/// One thing a dropped op left behind.
+pub(crate) enum Item {
+    /// Bytes (or a datagram) received for it.
+    Received(Received),
+    /// The error it failed with (not its cancellation): the next read reports it.
+    Failed(io::Error),
+    /// A connection it accepted.
+    Accepted(OwnedFd, SockAddr),
+}
+
+/// Bytes a dropped read received, in the buffer it received them into.
+pub(crate) struct Received {
+    /// The buffer's memory, read when it was stored: `end` bytes from here are the data.
+    ptr: *const u8,
+    /// How many bytes have been taken by reads since.
+    pos: usize,
+    end: usize,
+    /// The sender of a datagram received with its address.
+    from: Option<SockAddr>,
+    /// Owns the memory at `ptr`.
+    owner: Box<dyn IoBuf>,
+}
+
+// SAFETY: `ptr` points into the memory `owner` owns (an `IoBuf`'s memory does not move with
+// it and lives until it is dropped), and is only read while `owner` is alive; `owner` is
+// `Send`. So moving a `Received` to another thread moves nothing that is tied to a thread.
+unsafe impl Send for Received {}
+
+impl Received {
+    /// The first `len` bytes of `buf`, which a read filled (`len` at most its
+    /// `bytes_total()`), received from `from` if known.
+    pub(crate) fn new(buf: impl IoBuf, len: usize, from: Option<SockAddr>) -> Received {
+        let ptr = buf.stable_ptr();
+        debug_assert!(len <= buf.bytes_total());
+        Received {
+            ptr,
+            pos: 0,
+            end: len,
+            from,
+            owner: Box::new(buf),
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    /// Copies up to `cap` of the remaining bytes to `dst`; returns how many.
+    ///
+    /// # Safety
+    ///
+    /// `dst` must be valid for writes of `cap` bytes and not overlap this buffer.
+    unsafe fn copy_to(&mut self, dst: *mut u8, cap: usize) -> usize {
+        let n = self.remaining().min(cap);
+        // SAFETY: `ptr + pos .. ptr + pos + n` lies within the `end` bytes the read wrote,
+        // in memory `owner` keeps alive; the caller vouches for `dst`.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(self.pos), dst, n) };
+        self.pos += n;
+        n
+    }
+}
+
+/// What a new op found here.
+#[must_use]
+pub(crate) enum Take<T> {
+    /// Something to return instead of going to the kernel.
+    Ready(T),
+    /// A dropped op is still in flight: wait for it ([`Leftovers::wait`]).
+    Wait,
+    /// Nothing here: submit.
+    Nothing,
+}
+
+/// A stream read's result from leftovers: the count (or error), and a kept buffer it
+/// emptied, to drop outside the lock.
+pub(crate) type StreamTake = (io::Result<usize>, Option<Box<dyn IoBuf>>);
+
+/// A datagram taken from leftovers: its length (as copied) and its sender, if known.
+pub(crate) type Datagram = (usize, Option<SockAddr>);
+
+/// A datagram receive's result from leftovers: the datagram (or error), and the kept
+/// buffer, to drop outside the lock.
+pub(crate) type DatagramTake = (io::Result<Datagram>, Option<Box<dyn IoBuf>>);
+
+impl Leftovers {
+    pub(crate) fn new() -> Leftovers {
+        Leftovers {
+            active: AtomicBool::new(false),
+            state: Mutex::new(None),
+        }
+    }
+
+    /// Whether anything is here; a new op that finds nothing skips the lock.
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    /// Step 1: an op of this descriptor is dropped in flight.
+    pub(crate) fn orphan_started(&self) {
+        let mut state = lock(&self.state);
+        state.get_or_insert_with(Box::default).in_flight += 1;
+        self.active.store(true, Ordering::Release);
+    }
+
+    /// Step 2: a dropped op completed, leaving `item` (nothing if it was cancelled). Wakes
+    /// the ops waiting for it once no dropped op is in flight any more.
+    pub(crate) fn orphan_finished(&self, item: Option<Item>) {
+        let waiters = {
+            let mut guard = lock(&self.state);
+            let state = guard.get_or_insert_with(Box::default);
+            if let Some(item) = item {
+                state.items.push_back(item);
+            }
+            state.in_flight = state.in_flight.saturating_sub(1);
+            let waiters = if state.in_flight == 0 {
+                std::mem::take(&mut state.waiters)
+            } else {
+                Vec::new()
+            };
+            Self::settle(&mut guard, &self.active);
+            waiters
+        };
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+
+    /// Registers `waker` to be woken when no dropped op is in flight. Returns `false` if none
+    /// is (any more): take again instead of waiting.
+    pub(crate) fn wait(&self, waker: &Waker) -> bool {
+        let waker = waker.clone();
+        let mut guard = lock(&self.state);
+        match guard.as_mut() {
+            Some(state) if state.in_flight > 0 => {
+                state.waiters.push(waker);
+                true
+            }
+            _ => {
+                drop(guard);
+                drop(waker);
+                false
+            }
+        }
+    }
+
+    /// Step 3 of a stream read (a socket's `read`, a file's read at its position): takes up to
+    /// `cap` bytes of the oldest leftovers into `dst`, or their error.
+    ///
+    /// # Safety
+    ///
+    /// `dst` must be valid for writes of `cap` bytes, and not be any kept buffer's memory.
+    pub(crate) unsafe fn take_stream(&self, dst: *mut u8, cap: usize) -> Take<StreamTake> {
+        if cap == 0 {
+            // Nothing fits; a read of nothing must not consume (or look like) the end.
+            return Take::Nothing;
+        }
+        let mut guard = lock(&self.state);
+        let Some(state) = guard.as_mut() else {
+            return Take::Nothing;
+        };
+        if state.in_flight > 0 {
+            return Take::Wait;
+        }
+        let taken = match state.items.front_mut() {
+            None => return Take::Nothing,
+            Some(Item::Received(received)) => {
+                // SAFETY: forwarded from the caller.
+                let n = unsafe { received.copy_to(dst, cap) };
+                let emptied = received.remaining() == 0;
+                let owner = if emptied {
+                    match state.items.pop_front() {
+                        Some(Item::Received(received)) => Some(received.owner),
+                        _ => unreachable!("the front item is the one just read"),
+                    }
+                } else {
+                    None
+                };
+                (Ok(n), owner)
+            }
+            Some(Item::Failed(_)) => match state.items.pop_front() {
+                Some(Item::Failed(e)) => (Err(e), None),
+                _ => unreachable!("the front item is a failure"),
+            },
+            // A stream is never a listener; drop what cannot be returned.
+            Some(Item::Accepted(..)) => {
+                let _ = state.items.pop_front();
+                return Take::Nothing;
+            }
+        };
+        Self::settle(&mut guard, &self.active);
+        Take::Ready(taken)
+    }
+
+    /// Step 3 of a datagram receive: takes the oldest datagram, copying up to `cap` bytes of
+    /// it into `dst` (the rest is discarded, as `recv(2)` discards it), or its error.
+    ///
+    /// # Safety
+    ///
+    /// As [`take_stream`](Leftovers::take_stream).
+    pub(crate) unsafe fn take_datagram(&self, dst: *mut u8, cap: usize) -> Take<DatagramTake> {
+        let mut guard = lock(&self.state);
+        let Some(state) = guard.as_mut() else {
+            return Take::Nothing;
+        };
+        if state.in_flight > 0 {
+            return Take::Wait;
+        }
+        let taken = match state.items.pop_front() {
+            None => return Take::Nothing,
+            Some(Item::Received(mut received)) => {
+                // SAFETY: forwarded from the caller.
+                let n = unsafe { received.copy_to(dst, cap) };
+                (Ok((n, received.from.take())), Some(received.owner))
+            }
+            Some(Item::Failed(e)) => (Err(e), None),
+            Some(Item::Accepted(..)) => return Take::Nothing,
+        };
+        Self::settle(&mut guard, &self.active);
+        Take::Ready(taken)
+    }
+
+    /// Step 3 of an accept: takes the oldest connection a dropped accept left.
+    pub(crate) fn take_connection(&self) -> Take<(OwnedFd, SockAddr)> {
+        let mut guard = lock(&self.state);
+        let Some(state) = guard.as_mut() else {
+            return Take::Nothing;
+        };
+        if state.in_flight > 0 {
+            return Take::Wait;
+        }
+        let taken = match state.items.pop_front() {
+            None => return Take::Nothing,
+            Some(Item::Accepted(fd, addr)) => (fd, addr),
+            // A listener never receives; nothing else is stored for it.
+            Some(_) => return Take::Nothing,
+        };
+        Self::settle(&mut guard, &self.active);
+        Take::Ready(taken)
+    }
+
+    /// Step 3 of a stream read into `buf`, all of it: `Ready(Some(result))` if it was served
+    /// from leftovers (the count, with `buf`'s initialised length set, or their error),
+    /// `Ready(None)` if it must go to the kernel, `Pending` (the waker registered) while a
+    /// dropped read is in flight.
+    pub(crate) fn read_into<B: IoBufMut>(
+        &self,
+        buf: &mut B,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<usize>>> {
+        if !self.is_active() {
+            return Poll::Ready(None);
+        }
+        // User code (the buffer's methods), before the lock.
+        let (dst, cap) = (buf.stable_mut_ptr(), buf.bytes_total());
+        loop {
+            // SAFETY: `buf` is an `IoBufMut` owned by the caller's op, not yet submitted: its
+            // memory is valid for `cap` bytes of writes and is not a kept buffer's.
+            match unsafe { self.take_stream(dst, cap) } {
+                Take::Ready((result, emptied)) => {
+                    if let Ok(n) = result {
+                        // SAFETY: `n <= cap` bytes were just written at the buffer's start.
+                        unsafe { buf.set_init(n) };
+                    }
+                    drop_kept(emptied);
+                    return Poll::Ready(Some(result));
+                }
+                Take::Wait if self.wait(cx.waker()) => return Poll::Pending,
+                Take::Wait => continue,
+                Take::Nothing => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// Step 3 of a datagram receive into `buf`: as [`read_into`](Leftovers::read_into), for one
+    /// whole datagram, with its sender if it was received with one.
+    pub(crate) fn receive_datagram_into<B: IoBufMut>(
+        &self,
+        buf: &mut B,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<Datagram>>> {
+        if !self.is_active() {
+            return Poll::Ready(None);
+        }
+        let (dst, cap) = (buf.stable_mut_ptr(), buf.bytes_total());
+        loop {
+            // SAFETY: as in `read_into`.
+            match unsafe { self.take_datagram(dst, cap) } {
+                Take::Ready((result, kept)) => {
+                    if let Ok((n, _)) = &result {
+                        // SAFETY: `n <= cap` bytes were just written at the buffer's start.
+                        unsafe { buf.set_init(*n) };
+                    }
+                    drop_kept(kept);
+                    return Poll::Ready(Some(result));
+                }
+                Take::Wait if self.wait(cx.waker()) => return Poll::Pending,
+                Take::Wait => continue,
+                Take::Nothing => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// Step 3 of an accept: as [`read_into`](Leftovers::read_into), for a connection.
+    pub(crate) fn accept(&self, cx: &mut Context<'_>) -> Poll<Option<(OwnedFd, SockAddr)>> {
+        if !self.is_active() {
+            return Poll::Ready(None);
+        }
+        loop {
+            match self.take_connection() {
+                Take::Ready(connection) => return Poll::Ready(Some(connection)),
+                Take::Wait if self.wait(cx.waker()) => return Poll::Pending,
+                Take::Wait => continue,
+                Take::Nothing => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// Clears `active` once nothing is left (called with the lock held).
+    fn settle(state: &mut Option<Box<State>>, active: &AtomicBool) {
+        if let Some(s) = state {
+            if s.in_flight == 0 && s.items.is_empty() && s.waiters.is_empty() {
+                active.store(false, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Leftovers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Leftovers")
+            .field("active", &self.is_active())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Drops a kept buffer a read emptied. Its future is gone, so a panic in its `Drop` has
+/// nobody to reach: it is reported, not passed to the read that emptied it.
+fn drop_kept(kept: Option<Box<dyn IoBuf>>) {
+    if let Some(kept) = kept {
+        isolate(
+            "a read dropped the buffer of a dropped read it took bytes from",
+            || {
+                drop(kept);
+            },
+        );
+    }
+}
+
+/// What a receive (a read, `recv`, `recvmsg`) whose future was dropped leaves behind when its
+/// completion arrives: the bytes it received, in `buf` (with the sender `from` gives, for a
+/// datagram), or the error it failed with; nothing if it was cancelled before it received
+/// anything.
+pub(crate) fn received<B: IoBufMut>(
+    mut buf: B,
+    completion: Completion,
+    from: impl FnOnce() -> Option<SockAddr>,
+) -> Option<Item> {
+    match completion.result {
+        n if n >= 0 => {
+            let n = n as usize;
+            // SAFETY: the kernel wrote `n` bytes at the start of the buffer, `n` being at
+            // most the length it was given, `bytes_total()`.
+            unsafe { buf.set_init(n) };
+            Some(Item::Received(Received::new(buf, n, from())))
+        }
+        // Cancelled (or interrupted) before anything was received.
+        e if e == -libc::ECANCELED || e == -libc::EINTR => None,
+        e => Some(Item::Failed(io::Error::from_raw_os_error(-e))),
+    }
+}
