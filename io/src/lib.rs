@@ -97,7 +97,7 @@ use std::future::Future;
 use std::io;
 
 pub use buf::{IoBuf, IoBufMut};
-pub use driver::{Driver, DriverConfig, DriverStats, EnterGuard, Unparker};
+pub use driver::{Driver, DriverConfig, DriverHandle, DriverStats, EnterGuard, Helped, Unparker};
 
 /// Sends an `IORING_OP_NOP` through the current thread's ring and waits for its completion.
 ///

@@ -95,6 +95,11 @@ impl Ready {
     fn is_empty(&self) -> bool {
         self.wakers.is_empty() && self.orphans.is_empty()
     }
+
+    /// How many wakers and orphans there are.
+    pub(crate) fn len(&self) -> usize {
+        self.wakers.len() + self.orphans.len()
+    }
 }
 
 /// The thread-local state of a driver; see the module docs.
@@ -302,6 +307,26 @@ impl Core {
         self.after_enter()
     }
 
+    /// Another thread drives this core while its owner is stuck (`DriverHandle::help`):
+    /// submits the queued entries and cancel requests (only if any thread may enter the
+    /// ring: not with deferred task work), dispatches posted completions and fires due
+    /// timers. Returns the next timer deadline.
+    pub(crate) fn help(&mut self) -> io::Result<Option<Instant>> {
+        if self.shut_down {
+            return Ok(None);
+        }
+        if self.ring.any_thread_may_enter() {
+            self.before_enter();
+            self.submit_or_reap()?;
+            self.after_enter()?;
+        } else {
+            // Reaping could need an enter (to flush the kernel's overflow backlog), which
+            // only the owner may make: fire the timers alone.
+            self.fire_timers();
+        }
+        Ok(self.timers.next_deadline())
+    }
+
     /// Blocks until a completion, an unpark, the next timer or `timeout`.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         if self.shut_down {
@@ -380,12 +405,17 @@ impl Core {
 
     fn after_enter(&mut self) -> io::Result<()> {
         self.reap()?;
+        self.fire_timers();
+        Ok(())
+    }
+
+    /// Sweeps the timers cancelled on other threads and fires the due ones.
+    fn fire_timers(&mut self) {
         let cancelled = self.shared.take_cancelled_timers();
         if cancelled > 0 {
             self.timers.note_cancelled(cancelled);
         }
         self.timers.process(Instant::now(), &mut self.ready.wakers);
-        Ok(())
     }
 
     /// Drains the CQ and dispatches each completion.
@@ -529,7 +559,7 @@ mod tests {
     /// Completes the armed wake-up read by writing the eventfd directly.
     fn complete_wake_read(driver: &Driver) {
         let one: u64 = 1;
-        let fd = driver.core.borrow().shared.eventfd().as_raw_fd();
+        let fd = driver.core.lock().unwrap().shared.eventfd().as_raw_fd();
         // SAFETY: a write of a live u64 to an open eventfd.
         let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
         assert_eq!(n, 8);
@@ -541,15 +571,15 @@ mod tests {
     fn a_failed_rearm_of_the_wake_up_read_is_retried_by_the_next_park() {
         let driver = Driver::new(&DriverConfig::new()).unwrap();
         complete_wake_read(&driver);
-        driver.core.borrow_mut().faults.failing_arms = 1;
+        driver.core.lock().unwrap().faults.failing_arms = 1;
         let start = Instant::now();
-        while driver.core.borrow().wake_armed {
+        while driver.core.lock().unwrap().wake_armed {
             assert!(start.elapsed() < Duration::from_secs(5), "never reaped");
             // A runtime reports a failing poll and goes on (`DriverParker`); so does this.
             let _ = driver.poll();
         }
         assert_eq!(
-            driver.core.borrow().faults.failing_arms,
+            driver.core.lock().unwrap().faults.failing_arms,
             0,
             "the re-arm failed"
         );
@@ -592,11 +622,11 @@ mod tests {
                 .is_pending();
             assert!(pending);
             driver.poll().unwrap();
-            driver.core.borrow_mut().faults.ignore_cancels = true;
+            driver.core.lock().unwrap().faults.ignore_cancels = true;
             drop(read);
             let start = Instant::now();
             driver.shutdown();
-            let leaked = driver.core.borrow().leaked;
+            let leaked = driver.core.lock().unwrap().leaked;
             peer_tx.send(OwnedFd::from(theirs)).unwrap();
             done_tx.send((start.elapsed(), leaked)).unwrap();
         });

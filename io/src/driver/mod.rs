@@ -6,6 +6,7 @@
 //! * [`core`]: the thread-local half; [`current`]: the thread's current driver.
 //! * [`setup_error`]: errors that say why io_uring is unavailable and how to fix it.
 
+mod cell;
 mod config;
 pub(crate) mod core;
 pub(crate) mod current;
@@ -16,17 +17,18 @@ pub(crate) mod shared;
 mod stats;
 mod wake;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use config::DriverConfig;
 pub use shared::Unparker;
 pub use stats::DriverStats;
 
+use self::cell::{CoreCell, CoreGuard};
 use self::core::Core;
 
 /// One io_uring and everything submitted to it, owned by one thread.
@@ -61,8 +63,10 @@ use self::core::Core;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Driver {
-    core: Rc<RefCell<Core>>,
+    core: Arc<CoreCell>,
     unparker: Unparker,
+    /// `!Send`: the ring belongs to the thread that made it.
+    _owner_thread: PhantomData<Rc<()>>,
 }
 
 impl Driver {
@@ -79,8 +83,9 @@ impl Driver {
         let core = Core::new(config)?;
         let unparker = Unparker::new(core.shared().clone());
         Ok(Driver {
-            core: Rc::new(RefCell::new(core)),
+            core: Arc::new(CoreCell::new(core)),
             unparker,
+            _owner_thread: PhantomData,
         })
     }
 
@@ -91,7 +96,7 @@ impl Driver {
     /// is called from this driver's thread). Guards nest; dropping one restores the driver
     /// that was current before it.
     pub fn enter(&self) -> EnterGuard<'_> {
-        let previous = current::set(Some(Rc::clone(&self.core)));
+        let previous = current::set(Some(Arc::clone(&self.core)));
         EnterGuard {
             previous,
             _driver: PhantomData,
@@ -158,6 +163,14 @@ impl Driver {
         self.unparker.clone()
     }
 
+    /// A handle with which another thread can drive this one's ring and timers while this
+    /// thread is stuck in a long poll (see [`DriverHandle::help`]).
+    pub fn handle(&self) -> DriverHandle {
+        DriverHandle {
+            core: Arc::clone(&self.core),
+        }
+    }
+
     /// Cancels every op in flight (`IORING_OP_ASYNC_CANCEL`) and waits for all their
     /// completions; pending timers complete with an error. Idempotent; `Drop` calls it.
     ///
@@ -165,7 +178,7 @@ impl Driver {
     /// been freed, those of live op futures are theirs again (the ops complete, typically with
     /// `ECANCELED`). Ops and timers polled afterwards fail with an error.
     pub fn shutdown(&self) {
-        let ready = match self.core.try_borrow_mut() {
+        let ready = match self.core.lock() {
             Ok(mut core) => {
                 core.shutdown();
                 core.take_ready()
@@ -190,13 +203,8 @@ impl Driver {
         Ok(())
     }
 
-    fn borrow(&self) -> io::Result<std::cell::RefMut<'_, Core>> {
-        self.core.try_borrow_mut().map_err(|_| {
-            io::Error::other(
-                "ringloop: Driver::poll/park called re-entrantly (from a waker or a Drop run \
-                 by the driver)",
-            )
-        })
+    fn borrow(&self) -> io::Result<CoreGuard<'_>> {
+        self.core.lock()
     }
 }
 
@@ -208,10 +216,75 @@ impl Drop for Driver {
 
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.core.try_borrow() {
-            Ok(core) => f.debug_struct("Driver").field("core", &*core).finish(),
-            Err(_) => f.debug_struct("Driver").finish_non_exhaustive(),
-        }
+        f.debug_struct("Driver").field("core", &self.core).finish()
+    }
+}
+
+/// Drives another thread's [`Driver`] while that thread is stuck: obtained from
+/// [`Driver::handle`], `Send + Sync`.
+///
+/// A runtime worker may run a task whose poll takes long (CPU-heavy work, a blocking call).
+/// Until that poll returns, the worker cannot submit what it queued, dispatch its ring's
+/// completions or fire its timers, so the tasks waiting on them (perhaps stolen by other
+/// workers meanwhile) would wait too. [`help`](DriverHandle::help), called by an idle
+/// sibling, does it for the stuck worker.
+#[derive(Clone)]
+pub struct DriverHandle {
+    core: Arc<CoreCell>,
+}
+
+/// What [`DriverHandle::help`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Helped {
+    /// Wakers woken and dropped ops released: completions dispatched and timers fired.
+    pub dispatched: usize,
+    /// The next deadline of the helped driver's timers: help again then if its thread is
+    /// still stuck.
+    pub next_timer: Option<Instant>,
+}
+
+impl DriverHandle {
+    /// If the driver's own thread is not using it (not running a tick, not parked in it):
+    /// submits what it queued and the cancels other threads asked for, dispatches the
+    /// completions its ring has posted and fires its due timers; the wakers run on the
+    /// calling thread, after the driver is released. Returns `None` if the driver was busy.
+    ///
+    /// Without deferred task work (`DriverConfig::defer_taskrun(false)`), the kernel posts a
+    /// ring's completions while its thread runs user code, and any thread may submit to it, so
+    /// help delivers everything. With it, only the owner thread can do either: help then fires
+    /// timers and dispatches what was already posted, nothing more.
+    ///
+    /// Call it only while the owner thread is busy elsewhere: it takes the lock the owner
+    /// takes for every tick.
+    pub fn help(&self) -> Option<Helped> {
+        let (ready, next_timer) = {
+            let mut core = self.core.try_lock()?;
+            let next_timer = match core.help() {
+                Ok(next_timer) => next_timer,
+                Err(e) => {
+                    log::debug!("ringloop: helping a driver failed: {e}");
+                    None
+                }
+            };
+            (core.take_ready(), next_timer)
+        };
+        let dispatched = ready.len();
+        ready.run();
+        Some(Helped {
+            dispatched,
+            next_timer,
+        })
+    }
+
+    /// Whether both handles drive the same driver.
+    pub fn same_driver(&self, other: &DriverHandle) -> bool {
+        Arc::ptr_eq(&self.core, &other.core)
+    }
+}
+
+impl fmt::Debug for DriverHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DriverHandle").finish_non_exhaustive()
     }
 }
 
@@ -219,7 +292,7 @@ impl fmt::Debug for Driver {
 ///
 /// `!Send`: it must be dropped on the thread that entered.
 pub struct EnterGuard<'a> {
-    previous: Option<Rc<RefCell<Core>>>,
+    previous: Option<Arc<CoreCell>>,
     _driver: PhantomData<&'a Driver>,
 }
 

@@ -121,6 +121,12 @@ impl Ring {
         self.defers && self.uring.submission().taskrun()
     }
 
+    /// Whether a thread other than the one that made the ring may enter it (submit, or flush
+    /// the overflow backlog): not with deferred task work, whose `SINGLE_ISSUER` forbids it.
+    pub(crate) fn any_thread_may_enter(&self) -> bool {
+        !self.defers
+    }
+
     /// Whether SQEs are queued and not yet submitted.
     pub(crate) fn has_unsubmitted(&mut self) -> bool {
         !self.uring.submission().is_empty()

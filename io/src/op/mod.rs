@@ -158,14 +158,16 @@ impl<T: Operation> Future for Op<T> {
             }
             Start::Submit(data) => data,
         };
-        // Cloned before the driver is borrowed: `clone` is user code.
+        // Both before the driver is locked: a waker's `clone` and a buffer's methods (which
+        // building the entry calls) are user code.
         let slot = Arc::new(OpSlot::new(cx.waker().clone()));
+        // SAFETY: `data` is kept in `State::InFlight` below, or handed to the slot by `Drop`,
+        // until the slot's CQE is reaped; nothing reads its buffers meanwhile (`complete` and
+        // `orphan` run after the CQE). If the entry is not submitted, `data` is dropped with
+        // nothing pointing at it. Nothing between the push and the store of
+        // `State::InFlight` can unwind (no user code runs there).
+        let entry = unsafe { data.entry() };
         let submitted = current::with_core(|core| {
-            // SAFETY: `data` is kept in `State::InFlight` below, or handed to the slot by
-            // `Drop`, until the slot's CQE is reaped; nothing reads its buffers meanwhile
-            // (`complete` and `orphan` run after the CQE). Nothing between the push and the
-            // store of `State::InFlight` can unwind (no user code runs there).
-            let entry = unsafe { data.entry() };
             // SAFETY: as above; the slot tracks exactly this entry.
             let user_data = unsafe { core.submit(entry, Arc::clone(&slot)) }?;
             Ok((Arc::clone(core.shared()), user_data))
