@@ -1,5 +1,6 @@
 //! The few operating-system calls the I/O workloads need: CPU affinity, the descriptor
-//! limit, a process's resident memory, CPU clocks, and sending a signal.
+//! limit, a process's resident memory, CPU clocks (this process's, and another's read from
+//! outside it), context switches, and sending a signal.
 
 use std::fs;
 use std::io;
@@ -78,6 +79,109 @@ pub fn thread_cpu_time() -> Duration {
     cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
+/// CPU time (user and system) used so far by process `pid`, all its threads, those that
+/// have exited included: its CPU-time clock (`clock_getcpuclockid(3)`), read from outside
+/// without disturbing it, to the nanosecond.
+///
+/// # Errors
+///
+/// The `clock_getcpuclockid(3)` or `clock_gettime(2)` error (e.g. no such process).
+pub(crate) fn cpu_time_of(pid: u32) -> io::Result<Duration> {
+    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: `clock` is a valid, writable `clockid_t`.
+    let error = unsafe { libc::clock_getcpuclockid(pid, &mut clock) };
+    if error != 0 {
+        return Err(io::Error::from_raw_os_error(error));
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; `clock` came from `clock_getcpuclockid`.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// CPU time used so far by process `pid` as `/proc/PID/stat` has it: `utime + stime`, in
+/// clock ticks (10 ms at the usual 100 Hz) converted to a duration. Coarser than
+/// [`cpu_time_of`] but accounted apart from it, so the two cross-check each other.
+///
+/// # Errors
+///
+/// If the file cannot be read or parsed.
+pub(crate) fn stat_cpu_time_of(pid: u32) -> io::Result<Duration> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let ticks = stat_ticks(&stat)
+        .ok_or_else(|| io::Error::other(format!("cannot parse /proc/{pid}/stat")))?;
+    // SAFETY: `sysconf` has no memory-safety preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = u64::try_from(per_second)
+        .ok()
+        .filter(|&hz| hz > 0)
+        .ok_or_else(|| io::Error::other("sysconf(_SC_CLK_TCK) failed"))?;
+    Ok(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+/// `utime + stime` (fields 14 and 15) of a `/proc/PID/stat` line. The command name (field
+/// 2) is in parentheses and may hold spaces and parentheses, so fields are counted from the
+/// last `)`.
+fn stat_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Field 3 (the state) is the first after the name.
+    let utime: u64 = fields.get(14 - 3)?.parse().ok()?;
+    let stime: u64 = fields.get(15 - 3)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Context switches of every live thread of a process so far, from
+/// `/proc/PID/task/*/status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ContextSwitches {
+    /// `voluntary_ctxt_switches`: a thread blocked (parked, waited in a system call) and
+    /// was later woken; each is a wake-up.
+    pub(crate) voluntary: u64,
+    /// `nonvoluntary_ctxt_switches`: the scheduler took the CPU from a runnable thread.
+    pub(crate) involuntary: u64,
+}
+
+impl ContextSwitches {
+    /// Both kinds.
+    pub(crate) fn total(self) -> u64 {
+        self.voluntary + self.involuntary
+    }
+
+    /// The switches from `earlier` to `self` (threads that exited in between take their
+    /// counts with them, so this saturates at zero).
+    pub(crate) fn since(self, earlier: ContextSwitches) -> ContextSwitches {
+        ContextSwitches {
+            voluntary: self.voluntary.saturating_sub(earlier.voluntary),
+            involuntary: self.involuntary.saturating_sub(earlier.involuntary),
+        }
+    }
+}
+
+/// The context switches of every live thread of process `pid` so far.
+///
+/// # Errors
+///
+/// If `/proc/PID/task` cannot be listed (e.g. no such process).
+pub(crate) fn context_switches(pid: u32) -> io::Result<ContextSwitches> {
+    let mut sum = ContextSwitches::default();
+    for task in fs::read_dir(format!("/proc/{pid}/task"))?.flatten() {
+        let Ok(status) = fs::read_to_string(task.path().join("status")) else {
+            continue; // the thread has just exited
+        };
+        let count = |name: &str| status_value(&status, name).unwrap_or(0);
+        sum.voluntary += count("voluntary_ctxt_switches:");
+        sum.involuntary += count("nonvoluntary_ctxt_switches:");
+    }
+    Ok(sum)
+}
+
 /// Raises this process's soft `RLIMIT_NOFILE` to its hard limit; returns the new soft limit.
 ///
 /// # Errors
@@ -116,6 +220,11 @@ pub fn resident_bytes() -> io::Result<u64> {
 
 /// The value of a `Name:   123 kB` line of a `/proc/<pid>/status` file, in KiB.
 fn status_kib(status: &str, name: &str) -> Option<u64> {
+    status_value(status, name)
+}
+
+/// The number on the line of a `/proc/<pid>/status` file that starts with `name`.
+fn status_value(status: &str, name: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with(name))?;
     line[name.len()..].split_whitespace().next()?.parse().ok()
 }
@@ -144,6 +253,32 @@ mod tests {
         assert_eq!(status_kib(status, "VmRSS:"), Some(1234));
         assert_eq!(status_kib(status, "VmSwap:"), None);
         assert!(resident_bytes().unwrap() > 0);
+    }
+
+    #[test]
+    fn stat_lines_parse() {
+        // The command name may hold spaces and parentheses.
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194304 99 0 0 0 7 5 0 0 20 0 1 0 74340";
+        assert_eq!(stat_ticks(stat), Some(12));
+        assert_eq!(stat_ticks("42 (x) S 1"), None);
+    }
+
+    #[test]
+    fn another_process_can_be_read_from_outside() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let cpu = cpu_time_of(pid);
+        let stat = stat_cpu_time_of(pid);
+        let switches = context_switches(pid);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(cpu.unwrap() < Duration::from_secs(1));
+        assert!(stat.unwrap() < Duration::from_secs(1));
+        switches.unwrap();
+        assert!(context_switches(std::process::id()).unwrap().total() > 0);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
-pub(crate) use process::ServerChild;
+pub(crate) use process::{ChildStats, ServerChild};
 #[cfg(test)]
 pub(crate) use syscalls::NAMED;
 pub(crate) use syscalls::{SyscallCounter, Tool};

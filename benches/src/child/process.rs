@@ -23,13 +23,17 @@ pub(crate) struct ChildStats {
     pub(crate) ring_enters: Option<u64>,
     /// Connections accepted so far.
     pub(crate) connections: usize,
+    /// Connection tasks whose first read has been polled.
+    pub(crate) first_reads: usize,
+    /// Connection tasks that have ended.
+    pub(crate) ended: usize,
 }
 
 impl ChildStats {
     fn parse(line: &str) -> Result<ChildStats, String> {
         let bad = || format!("unexpected reply from the server child: {line:?}");
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let ["stats", rss, heap, enters, conns] = fields[..] else {
+        let ["stats", rss, heap, enters, conns, first_reads, ended] = fields[..] else {
             return Err(bad());
         };
         let optional = |s: &str| (s != "-").then(|| s.parse::<u64>());
@@ -41,6 +45,8 @@ impl ChildStats {
                 .map_err(|_| bad())?,
             ring_enters: optional(enters).transpose().map_err(|_| bad())?,
             connections: conns.parse().map_err(|_| bad())?,
+            first_reads: first_reads.parse().map_err(|_| bad())?,
+            ended: ended.parse().map_err(|_| bad())?,
         })
     }
 }
@@ -160,19 +166,22 @@ mod tests {
 
     #[test]
     fn stats_lines_parse() {
-        let s = ChildStats::parse("stats 4096 -12 - 3").unwrap();
+        let s = ChildStats::parse("stats 4096 -12 - 3 2 1").unwrap();
         assert_eq!(
             s,
             ChildStats {
                 rss: 4096,
                 heap: Some(-12),
                 ring_enters: None,
-                connections: 3
+                connections: 3,
+                first_reads: 2,
+                ended: 1,
             }
         );
-        let s = ChildStats::parse("stats 1 - 77 0").unwrap();
+        let s = ChildStats::parse("stats 1 - 77 0 0 0").unwrap();
         assert_eq!((s.heap, s.ring_enters), (None, Some(77)));
         assert!(ChildStats::parse("stats 1 2 3").is_err());
+        assert!(ChildStats::parse("stats 1 - 77 0").is_err());
         assert!(ChildStats::parse("ready 80").is_err());
     }
 }

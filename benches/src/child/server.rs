@@ -5,34 +5,35 @@
 //! starts the same echo server as the in-process workloads (see
 //! [`crate::net::EchoServer`]). Then, one line each:
 //!
-//! | child prints                          | when                                         |
-//! |---------------------------------------|----------------------------------------------|
-//! | `ready PORT`                          | the server is accepting                      |
-//! | `stats RSS HEAP RING_ENTERS CONNS`    | after each `stats` line on its input         |
-//! | `error MESSAGE`                       | on a failure, before exiting with status 1   |
+//! | child prints                                          | when                           |
+//! |-------------------------------------------------------|--------------------------------|
+//! | `ready PORT`                                          | the server is accepting        |
+//! | `stats RSS HEAP RING_ENTERS CONNS FIRST_READS ENDED`  | after each `stats` line read   |
+//! | `error MESSAGE`                                       | on a failure, before exit(1)   |
 //!
 //! `RSS` is `VmRSS` in bytes, `HEAP` the live heap bytes counted since the start (`-` without
 //! the counting allocator), `RING_ENTERS` the `io_uring_enter` calls of ringloop's rings from
-//! [`ringloop::Runtime::metrics`] (`-` on other runtimes), `CONNS` the connections accepted.
-//! The end of its input stops the server: it waits for the connection tasks to end (the
-//! parent closes its connections first) and exits.
+//! [`ringloop::Runtime::metrics`] (`-` on other runtimes), `CONNS` the connections accepted,
+//! `FIRST_READS` the connection tasks whose first read has been polled, `ENDED` the
+//! connection tasks that have ended.
+//!
+//! A control thread answers on standard input and output; the runtime only serves. The end
+//! of its input stops the server: the control thread stops the accept loop through the
+//! listener ([`EchoServer::stop`]), and the runtime's main task, which has been waiting for
+//! the server's tasks to end ([`EchoServer::finished`]), returns once the parent's
+//! connections are closed too (the parent closes them first). Nothing in the child arms a
+//! timer, so an idle server is really idle (`idle_connections` measures that).
 
 use std::io::{self, BufRead};
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use crate::alloc;
 use crate::net::{loopback_listener, EchoServer};
 use crate::os;
 use crate::runtimes::{AnyRuntime, IoRt, RingloopRt, RuntimeKind, VisitIo};
-
-/// How often the server looks whether its input has ended (see
-/// [`IoRt::wait_until_set`]).
-const STOP_CHECK: Duration = Duration::from_millis(10);
 
 /// The role's name on the command line.
 pub(super) const ROLE: &str = "echo-server";
@@ -67,12 +68,10 @@ fn run(args: &[String]) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
     let server = EchoServer::new(buffer_size);
-    let stop = AtomicBool::new(false);
     let serve = Serve {
         listener,
         server: server.clone(),
         addr,
-        stop: &stop,
     };
     // The control thread answers `stats` while the runtime runs the server on this thread.
     match &mut rt {
@@ -83,19 +82,19 @@ fn run(args: &[String]) -> Result<(), String> {
                 metrics.workers.iter().map(|w| w.ring_enters).sum()
             };
             thread::scope(|s| {
-                s.spawn(|| control(&stop, &server, Some(&ring_enters)));
+                s.spawn(|| control(&server, addr, Some(&ring_enters)));
                 runtime.block_on(serve.run::<RingloopRt>())
             })
         }
         other => thread::scope(|s| {
-            s.spawn(|| control(&stop, &server, None));
+            s.spawn(|| control(&server, addr, None));
             other.visit_io(serve)
         }),
     }
 }
 
-/// Reads commands until the end of input, then tells the server to stop.
-fn control(stop: &AtomicBool, server: &EchoServer, ring_enters: Option<&(dyn Fn() -> u64 + Sync)>) {
+/// Reads commands until the end of input, then stops the server listening at `addr`.
+fn control(server: &EchoServer, addr: SocketAddr, ring_enters: Option<&(dyn Fn() -> u64 + Sync)>) {
     let dash = || "-".to_owned();
     for line in io::stdin().lock().lines() {
         let Ok(line) = line else { break };
@@ -105,29 +104,40 @@ fn control(stop: &AtomicBool, server: &EchoServer, ring_enters: Option<&(dyn Fn(
         let rss = os::resident_bytes().unwrap_or(0);
         let heap = alloc::live_bytes_counted().map_or_else(dash, |b| b.to_string());
         let enters = ring_enters.map_or_else(dash, |f| f().to_string());
-        println!("stats {rss} {heap} {enters} {}", server.connections());
+        println!(
+            "stats {rss} {heap} {enters} {} {} {}",
+            server.connections(),
+            server.first_reads(),
+            server.ended()
+        );
     }
-    stop.store(true, Ordering::Release);
+    match server.stop(addr) {
+        Ok(wake) => drop(wake),
+        Err(error) => {
+            // The runtime would wait for the accept loop for ever.
+            println!("error {error}");
+            std::process::exit(1);
+        }
+    }
 }
 
-/// The server's life on the runtime: start, wait for the stop, shut down.
-struct Serve<'a> {
+/// The server's life on the runtime: start, then wait until every task has ended (after
+/// the control thread's stop and the parent's closes).
+struct Serve {
     listener: TcpListener,
     server: Arc<EchoServer>,
     addr: SocketAddr,
-    stop: &'a AtomicBool,
 }
 
-impl Serve<'_> {
+impl Serve {
     async fn run<R: IoRt>(self) -> Result<(), String> {
         R::spawn_echo_server(self.listener, self.server.clone());
         println!("ready {}", self.addr.port());
-        R::wait_until_set(self.stop, STOP_CHECK).await;
-        self.server.shut_down(self.addr).await
+        self.server.finished().await
     }
 }
 
-impl VisitIo for Serve<'_> {
+impl VisitIo for Serve {
     type Output = Result<(), String>;
 
     fn visit<R: IoRt>(self, rt: &mut R) -> Result<(), String> {

@@ -4,24 +4,29 @@
 //! [`crate::runtimes::IoRt::spawn_echo_server`]), always with the same shape: an accept loop
 //! that spawns one task per connection, and each task reads into its own buffer of
 //! `buffer_size` bytes and writes back what it read, until end of stream. [`EchoServer`] is
-//! the state those tasks share: the [`WaitGroup`] of live tasks and the stop flag.
+//! the state those tasks share: the [`WaitGroup`] of live tasks, the stop flag, and counts a
+//! workload can check (connections accepted, first reads polled, connections ended).
 //!
 //! # Stopping
 //!
-//! [`EchoServer::shut_down`] sets the flag and connects once to the listener; the accept loop
+//! [`EchoServer::stop`] sets the flag and connects once to the listener; the accept loop
 //! wakes up with that connection, sees the flag, and returns, closing the listener. The
-//! connection tasks end when their clients close. `shut_down` then waits until every task
-//! has ended, so nothing of the server outlives the sample.
+//! connection tasks end when their clients close. [`EchoServer::finished`] waits until every
+//! task has ended, so nothing of the server outlives the sample; [`EchoServer::shut_down`]
+//! does both. `stop` needs no runtime, so a plain thread can stop the server and the
+//! runtime need not poll for news with a timer (the child server's idle figure counts on
+//! it: see `crate::child`).
 
+use std::future::Future;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::sync::WaitGroup;
+use crate::sync::{FirstPoll, WaitGroup};
 
 /// The listen backlog of every server (what ringloop, tokio and monoio use by default).
 pub const BACKLOG: i32 = 1024;
@@ -51,6 +56,8 @@ pub struct EchoServer {
     stopping: AtomicBool,
     tasks: WaitGroup,
     accepted: AtomicUsize,
+    first_reads: AtomicUsize,
+    ended: AtomicUsize,
     error: Mutex<Option<String>>,
 }
 
@@ -63,6 +70,8 @@ impl EchoServer {
             stopping: AtomicBool::new(false),
             tasks: WaitGroup::new(),
             accepted: AtomicUsize::new(0),
+            first_reads: AtomicUsize::new(0),
+            ended: AtomicUsize::new(0),
             error: Mutex::new(None),
         };
         server.tasks.add(1);
@@ -86,8 +95,21 @@ impl EchoServer {
         true
     }
 
+    /// Wraps a connection task's first read: once the read has been polled (its op
+    /// submitted, or its readiness registered), [`EchoServer::first_reads`] counts it.
+    /// Only the first read is counted, so the echo loop's later reads cost nothing extra.
+    pub fn first_read<'a, F: Future + 'a>(
+        &'a self,
+        read: F,
+    ) -> impl Future<Output = F::Output> + 'a {
+        FirstPoll::new(read, move || {
+            self.first_reads.fetch_add(1, Ordering::Release);
+        })
+    }
+
     /// A connection task ended.
     pub fn connection_done(&self) {
+        self.ended.fetch_add(1, Ordering::Release);
         self.tasks.done();
     }
 
@@ -104,22 +126,56 @@ impl EchoServer {
         self.accepted.load(Ordering::Relaxed)
     }
 
-    /// Stops the accept loop listening at `addr` and waits until every task has ended.
-    /// Clients must have closed their connections (or be about to).
+    /// Connection tasks whose first read has been polled (see [`EchoServer::first_read`]).
+    /// With clients that send nothing, each of these tasks is waiting in that read for as
+    /// long as it has not ended.
+    pub fn first_reads(&self) -> usize {
+        self.first_reads.load(Ordering::Acquire)
+    }
+
+    /// Connection tasks that have ended (their client closed, or a read or write failed).
+    pub fn ended(&self) -> usize {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Tells the accept loop listening at `addr` to return, from any thread, without the
+    /// runtime: sets the stop flag and connects once, so the loop's pending accept
+    /// completes. Returns the wake-up connection, which may be closed at once: the accept
+    /// loop takes it from the backlog all the same.
+    ///
+    /// # Errors
+    ///
+    /// If the wake-up connection fails.
+    pub fn stop(&self, addr: SocketAddr) -> Result<TcpStream, String> {
+        self.stopping.store(true, Ordering::Release);
+        // The kernel completes the handshake from the backlog; no accept needs to run yet.
+        TcpStream::connect(addr).map_err(|e| format!("could not connect to stop the server: {e}"))
+    }
+
+    /// Waits until every task has ended: the accept loop (after [`EchoServer::stop`]) and
+    /// every connection task (after its client closed).
+    ///
+    /// # Errors
+    ///
+    /// An accept error the server met.
+    pub async fn finished(&self) -> Result<(), String> {
+        self.tasks.wait().await;
+        match self.error.lock().take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// [`EchoServer::stop`], then [`EchoServer::finished`]. Clients must have closed their
+    /// connections (or be about to).
     ///
     /// # Errors
     ///
     /// An accept error the server met, or the wake-up connection's.
     pub async fn shut_down(&self, addr: SocketAddr) -> Result<(), String> {
-        self.stopping.store(true, Ordering::Release);
-        // The kernel completes the handshake from the backlog; no accept needs to run yet.
-        let wake = std::net::TcpStream::connect(addr)
-            .map_err(|e| format!("could not connect to stop the server: {e}"))?;
-        self.tasks.wait().await;
+        let wake = self.stop(addr)?;
+        let finished = self.finished().await;
         drop(wake);
-        match self.error.lock().take() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+        finished
     }
 }

@@ -65,9 +65,10 @@ pub trait IoRt: Rt {
 
     /// Waits until `flag` is set, looking every `period`.
     ///
-    /// For news from a plain thread (the load generator, the child's control thread): a
-    /// waker woken from a thread outside monoio does nothing without monoio's `sync`
-    /// feature, which the suite leaves off, so this polls a flag instead.
+    /// For news from a plain thread (the load generator): a waker woken from a thread
+    /// outside monoio does nothing without monoio's `sync` feature, which the suite leaves
+    /// off, so this polls a flag instead. It arms a timer every `period`; the child server
+    /// does without it (see `crate::child`).
     fn wait_until_set(flag: &AtomicBool, period: Duration) -> impl Future<Output = ()> + '_ {
         async move {
             while !flag.load(Ordering::Acquire) {

@@ -91,18 +91,25 @@ async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) 
         }
         let server = server.clone();
         drop(monoio::spawn(async move {
-            echo(stream, server.buffer_size()).await;
+            echo(stream, &server).await;
             server.connection_done();
         }));
     }
 }
 
-/// Reads into an owned buffer and writes back what was read, until end of stream or error.
-async fn echo(mut stream: monoio::net::TcpStream, buffer_size: usize) {
-    let mut buf = Vec::with_capacity(buffer_size);
+/// Reads into an owned buffer and writes back what was read, until end of stream or error
+/// (the first read counted by [`EchoServer::first_read`]).
+async fn echo(mut stream: monoio::net::TcpStream, server: &EchoServer) {
+    let mut buf = Vec::with_capacity(server.buffer_size());
+    let mut first = true;
     loop {
         // The read fills the buffer from its start and sets its length to the count.
-        let (read, back) = stream.read(buf).await;
+        let (read, back) = if first {
+            first = false;
+            server.first_read(stream.read(buf)).await
+        } else {
+            stream.read(buf).await
+        };
         buf = back;
         match read {
             Ok(0) | Err(_) => return,

@@ -119,17 +119,25 @@ async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) 
         }
         let server = server.clone();
         drop(tokio::spawn(async move {
-            echo(stream, server.buffer_size()).await;
+            echo(stream, &server).await;
             server.connection_done();
         }));
     }
 }
 
-/// Reads into the task's buffer and writes back what was read, until end of stream or error.
-async fn echo(mut stream: tokio::net::TcpStream, buffer_size: usize) {
-    let mut buf = vec![0_u8; buffer_size];
+/// Reads into the task's buffer and writes back what was read, until end of stream or error
+/// (the first read counted by [`EchoServer::first_read`]).
+async fn echo(mut stream: tokio::net::TcpStream, server: &EchoServer) {
+    let mut buf = vec![0_u8; server.buffer_size()];
+    let mut first = true;
     loop {
-        let n = match stream.read(&mut buf).await {
+        let read = if first {
+            first = false;
+            server.first_read(stream.read(&mut buf)).await
+        } else {
+            stream.read(&mut buf).await
+        };
+        let n = match read {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };

@@ -10,6 +10,7 @@ mod connections;
 mod cpu_parallel;
 mod echo;
 mod event_broadcast;
+mod idle_connections;
 mod idle_task_memory;
 mod imbalanced;
 mod mutex_contended;
@@ -65,6 +66,8 @@ pub enum Unit {
     BytesPerConnection,
     /// System calls per echoed message.
     SyscallsPerMessage,
+    /// CPU time over wall time, in percent of one CPU (two busy CPUs are 200%).
+    CpuPercent,
 }
 
 impl Unit {
@@ -77,6 +80,7 @@ impl Unit {
             Unit::Micros => "us",
             Unit::BytesPerConnection => "bytes/conn",
             Unit::SyscallsPerMessage => "syscalls/msg",
+            Unit::CpuPercent => "% CPU",
         }
     }
 }
@@ -189,6 +193,7 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::LARGE)),
         Arc::new(tcp_latency::TcpLatency::new(scale)),
         Arc::new(connections::Connections::new(scale)),
+        Arc::new(idle_connections::IdleConnections::new(scale)),
         Arc::new(syscalls_per_message::SyscallsPerMessage::new(scale)),
         Arc::new(mutex_contended::MutexContended::new(scale)),
         Arc::new(semaphore::SemaphoreWorkload::new(scale)),
