@@ -20,6 +20,7 @@ pub struct DriverConfig {
     batch_wait: Duration,
     defer_taskrun: bool,
     shutdown_timeout: Duration,
+    kick_signal: Option<i32>,
 }
 
 impl DriverConfig {
@@ -44,6 +45,7 @@ impl DriverConfig {
             batch_wait: Self::DEFAULT_BATCH_WAIT,
             defer_taskrun: true,
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
+            kick_signal: None,
         }
     }
 
@@ -117,6 +119,26 @@ impl DriverConfig {
         self
     }
 
+    /// The signal with which [`DriverHandle::help`](crate::DriverHandle::help) makes this
+    /// driver's thread, when it is stuck in a long poll, enter its ring (default: none).
+    ///
+    /// With [deferred task work](DriverConfig::defer_taskrun) only the ring's own thread can
+    /// submit to it and post its completions; while that thread is stuck, a helper can fire
+    /// its timers but not deliver its I/O. With a signal set, the helper sends it to the
+    /// stuck thread, whose handler makes one `io_uring_enter` (nothing else), and then
+    /// dispatches what it posted. The handler is installed with `SA_RESTART`, only if the
+    /// signal has no handler yet (otherwise kicking stays off, with a warning). A blocking
+    /// system call of the stuck task that never restarts (`poll`, `nanosleep`, ...) returns
+    /// `EINTR`. A runtime's workers use `SIGURG`, as Go's runtime does.
+    pub fn kick_signal(&mut self, signal: Option<i32>) -> &mut Self {
+        self.kick_signal = signal;
+        self
+    }
+
+    pub(crate) fn get_kick_signal(&self) -> Option<i32> {
+        self.kick_signal
+    }
+
     pub(crate) fn get_shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
     }
@@ -140,6 +162,14 @@ impl DriverConfig {
                 Self::MAX_ENTRIES,
                 self.entries
             )));
+        }
+        if let Some(signal) = self.kick_signal {
+            let reserved = [libc::SIGKILL, libc::SIGSTOP, libc::SIGSEGV, libc::SIGBUS];
+            if signal <= 0 || signal > libc::SIGRTMAX() || reserved.contains(&signal) {
+                return Err(invalid_setting(format!(
+                    "kick_signal must be a signal that can be caught, got {signal}"
+                )));
+            }
         }
         if self.batch_wait > Self::MAX_BATCH_WAIT {
             return Err(invalid_setting(format!(

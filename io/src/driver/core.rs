@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types};
 
+use crate::driver::kick::Kicker;
 use crate::driver::lifecycle::{Completion, OpSlot, OpTable, Orphan, Reaped, INTERNAL};
 use crate::driver::ring::{Batch, Ring, CANCEL, WAKE};
 use crate::driver::shared::Shared;
@@ -123,6 +124,12 @@ pub(crate) struct Core {
     shutdown_timeout: Duration,
     /// Shutdown gave up waiting: the ring, the op slots and the wake-up buffer are leaked.
     leaked: bool,
+    /// Makes this core's thread enter its ring from a signal handler (`kick.rs`); only for a
+    /// ring that other threads cannot enter.
+    kicker: Option<Kicker>,
+    /// Another thread is driving this core (`help`): it must not enter the ring if only the
+    /// owner may, so a full submission queue is left for the owner instead of flushed.
+    helping: bool,
     #[cfg(test)]
     faults: Faults,
 }
@@ -160,9 +167,16 @@ impl Core {
             batch_wait,
             shutdown_timeout: config.get_shutdown_timeout(),
             leaked: false,
+            kicker: None,
+            helping: false,
             #[cfg(test)]
             faults: Faults::default(),
         };
+        if let Some(signal) = config.get_kick_signal() {
+            if !core.ring.any_thread_may_enter() {
+                core.kicker = Kicker::register(core.ring.fd(), signal);
+            }
+        }
         core.arm_wake()?;
         core.ring.submit()?;
         Ok(core)
@@ -195,6 +209,10 @@ impl Core {
             // SAFETY: forwarded from the caller.
             if unsafe { self.ring.try_push(entry) } {
                 return Ok(());
+            }
+            if self.helping && !self.ring.any_thread_may_enter() {
+                // Only the owner may flush: leave it for the owner.
+                return Err(io::ErrorKind::WouldBlock.into());
             }
             match self.ring.submit() {
                 Ok(()) => {}
@@ -258,6 +276,8 @@ impl Core {
         }
         match self.arm_wake() {
             Ok(()) => true,
+            // A helper found the queue full; the owner's next park arms it.
+            Err(e) if self.helping && e.kind() == io::ErrorKind::WouldBlock => false,
             Err(e) => {
                 log::warn!(
                     "ringloop: cannot arm the driver's wake-up read ({e}); parks poll every \
@@ -270,18 +290,22 @@ impl Core {
 
     /// Queues an `ASYNC_CANCEL` of the op with `user_data` (owner thread).
     pub(crate) fn cancel(&mut self, user_data: u64) {
+        if let Err(e) = self.try_cancel(user_data) {
+            // The op then completes normally; its data is released at that point.
+            log::warn!("ringloop: could not queue a cancel: {e}");
+        }
+    }
+
+    fn try_cancel(&mut self, user_data: u64) -> io::Result<()> {
         #[cfg(test)]
         if self.faults.ignore_cancels {
-            return;
+            return Ok(());
         }
         let entry = opcode::AsyncCancel::new(user_data)
             .build()
             .user_data(CANCEL);
         // SAFETY: a cancel request refers to no memory.
-        if let Err(e) = unsafe { self.push(&entry) } {
-            // The op then completes normally; its data is released at that point.
-            log::warn!("ringloop: could not queue a cancel: {e}");
-        }
+        unsafe { self.push(&entry) }
     }
 
     /// Registers a timer on this driver's wheel.
@@ -315,16 +339,33 @@ impl Core {
         if self.shut_down {
             return Ok(None);
         }
-        if self.ring.any_thread_may_enter() {
-            self.before_enter();
-            self.submit_or_reap()?;
-            self.after_enter()?;
-        } else {
-            // Reaping could need an enter (to flush the kernel's overflow backlog), which
-            // only the owner may make: fire the timers alone.
-            self.fire_timers();
-        }
+        self.helping = true;
+        let helped = self.help_as_guest();
+        self.helping = false;
+        helped?;
         Ok(self.timers.next_deadline())
+    }
+
+    fn help_as_guest(&mut self) -> io::Result<()> {
+        self.before_enter();
+        if self.ring.any_thread_may_enter() {
+            self.submit_or_reap()?;
+            return self.after_enter();
+        }
+        // Only the owner may enter: dispatch what is posted, fire the timers, and if the
+        // kernel holds work only an enter of the owner does (entries and cancels to submit,
+        // deferred completions to post), kick the owner to make that enter; its results are
+        // dispatched by the next help.
+        self.reap()?;
+        self.fire_timers();
+        if let (Some(kicker), Some((to_submit, to_post))) =
+            (&self.kicker, self.ring.owner_enter_needed())
+        {
+            if to_submit > 0 || to_post {
+                kicker.kick(to_submit);
+            }
+        }
+        Ok(())
     }
 
     /// Blocks until a completion, an unpark, the next timer or `timeout`.
@@ -398,7 +439,14 @@ impl Core {
         self.shared.take_cancels(&mut self.cancels);
         let mut cancels = mem::take(&mut self.cancels);
         for user_data in cancels.drain(..) {
-            self.cancel(user_data);
+            match self.try_cancel(user_data) {
+                Ok(()) => {}
+                // A helper found the queue full: the owner queues it at its next tick.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.shared.requeue_cancel(user_data);
+                }
+                Err(e) => log::warn!("ringloop: could not queue a cancel: {e}"),
+            }
         }
         self.cancels = cancels;
     }
@@ -421,7 +469,8 @@ impl Core {
     /// Drains the CQ and dispatches each completion.
     fn reap(&mut self) -> io::Result<()> {
         let mut cqes = mem::take(&mut self.cqes);
-        let drained = self.ring.drain(&mut cqes);
+        let may_enter = !self.helping || self.ring.any_thread_may_enter();
+        let drained = self.ring.drain(&mut cqes, may_enter);
         let mut rearm = false;
         for (user_data, completion) in cqes.drain(..) {
             if user_data == WAKE {
@@ -460,6 +509,11 @@ impl Core {
             return;
         }
         self.shut_down = true;
+        if let Some(kicker) = &self.kicker {
+            // Called on the owner thread (`Driver::shutdown`, `Driver::drop`): no kick may
+            // enter this ring once it is closed.
+            kicker.unregister();
+        }
         self.timers.shutdown(&mut self.ready.wakers);
         let deadline = Instant::now() + self.shutdown_timeout;
         let mut round = 0u32;

@@ -10,6 +10,7 @@ mod cell;
 mod config;
 pub(crate) mod core;
 pub(crate) mod current;
+mod kick;
 pub(crate) mod lifecycle;
 mod ring;
 mod setup_error;

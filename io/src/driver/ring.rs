@@ -93,7 +93,7 @@ impl Ring {
             .submit_and_wait(1)
             .map_err(|e| explain(e, "io_uring_enter", entries, Machine::probe()))?;
         let mut sink = Vec::new();
-        ring.drain(&mut sink)?;
+        ring.drain(&mut sink, true)?;
         Ok(ring)
     }
 
@@ -125,6 +125,22 @@ impl Ring {
     /// the overflow backlog): not with deferred task work, whose `SINGLE_ISSUER` forbids it.
     pub(crate) fn any_thread_may_enter(&self) -> bool {
         !self.defers
+    }
+
+    /// What the ring has that only an enter of its own thread can do, under deferred task
+    /// work: how many entries wait to be submitted, and whether deferred completions wait to
+    /// be posted or an overflow backlog to be flushed. `None` if any thread may enter.
+    pub(crate) fn owner_enter_needed(&mut self) -> Option<(u32, bool)> {
+        if !self.defers {
+            return None;
+        }
+        let sq = self.uring.submission();
+        Some((sq.len() as u32, sq.taskrun() || sq.cq_overflow()))
+    }
+
+    /// The ring's descriptor.
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.uring)
     }
 
     /// Whether SQEs are queued and not yet submitted.
@@ -196,8 +212,14 @@ impl Ring {
         }
     }
 
-    /// Moves every available CQE into `out`, including the kernel's overflow backlog.
-    pub(crate) fn drain(&mut self, out: &mut Vec<(u64, Completion)>) -> io::Result<()> {
+    /// Moves every available CQE into `out`, including the kernel's overflow backlog if
+    /// `may_enter` (flushing the backlog takes an enter, which only the ring's own thread may
+    /// make under deferred task work).
+    pub(crate) fn drain(
+        &mut self,
+        out: &mut Vec<(u64, Completion)>,
+        may_enter: bool,
+    ) -> io::Result<()> {
         loop {
             let mut cq = self.uring.completion();
             self.stats.cqes_reaped += cq.len() as u64;
@@ -211,7 +233,7 @@ impl Ring {
                 ));
             }
             drop(cq);
-            if !self.uring.submission().cq_overflow() {
+            if !may_enter || !self.uring.submission().cq_overflow() {
                 return Ok(());
             }
             // The CQ is empty now; an enter with GETEVENTS (which submit() adds while the

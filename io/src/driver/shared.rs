@@ -98,6 +98,13 @@ impl Shared {
         self.unpark();
     }
 
+    /// Puts back a cancel request a helper could not queue on the ring (no wake-up: the owner
+    /// is running, and takes it at its next tick).
+    pub(crate) fn requeue_cancel(&self, user_data: u64) {
+        lock(&self.cancels).push(user_data);
+        self.has_cancels.store(true, Ordering::Release);
+    }
+
     /// Takes the queued cancel requests (owner thread).
     pub(crate) fn take_cancels(&self, into: &mut Vec<u64>) {
         if self.has_cancels.swap(false, Ordering::Acquire) {
