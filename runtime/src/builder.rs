@@ -34,6 +34,7 @@ pub struct Builder {
     ring_entries: Option<u32>,
     batch_wait: Option<Duration>,
     defer_taskrun: Option<bool>,
+    stuck_worker_signal: Option<i32>,
     debug: Option<bool>,
     slow_poll_threshold: Duration,
     blocking: BlockingConfig,
@@ -50,6 +51,7 @@ impl Builder {
             ring_entries: None,
             batch_wait: None,
             defer_taskrun: None,
+            stuck_worker_signal: Some(DriverConfig::WORKER_KICK_SIGNAL),
             debug: None,
             slow_poll_threshold: DEFAULT_SLOW_POLL,
             blocking: BlockingConfig::DEFAULT,
@@ -143,6 +145,35 @@ impl Builder {
     /// ```
     pub fn defer_taskrun(&mut self, on: bool) -> &mut Self {
         self.defer_taskrun = Some(on);
+        self
+    }
+
+    /// The signal sent to a worker thread stuck in a long poll (a blocking call or heavy
+    /// computation in a task) so that the I/O of the other tasks on its ring still completes
+    /// (default `SIGURG`; `None` never sends one).
+    ///
+    /// While a worker is stuck, its siblings fire its timers and dispatch its completions
+    /// (see `DESIGN.md`, "Stuck workers"). With deferred task work (the default), only the
+    /// worker's own thread can submit to its ring and have the kernel post its completions:
+    /// a sibling makes it do so with this signal, whose handler makes one or two
+    /// `io_uring_enter` calls and nothing else. The handler is installed (with `SA_RESTART`)
+    /// only if the signal has no handler yet. A blocking call of the stuck task that is never
+    /// restarted after a signal (`poll`, `epoll_wait`, `nanosleep`, ...) returns `EINTR`. With
+    /// `None`, a stuck worker's I/O waits for its poll to end (its timers still fire on time).
+    /// A single-threaded runtime never sends it: nobody could help its thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = ringloop::Runtime::builder().stuck_worker_signal(None).build()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    ///
+    /// let err = ringloop::Runtime::builder().stuck_worker_signal(Some(9)).build().unwrap_err();
+    /// assert!(err.to_string().contains("kick_signal"), "{err}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stuck_worker_signal(&mut self, signal: Option<i32>) -> &mut Self {
+        self.stuck_worker_signal = signal;
         self
     }
 
@@ -264,11 +295,14 @@ impl Builder {
             ));
         }
         let name = self.thread_name.clone();
+        let mut worker_config = driver_config.clone();
+        worker_config.kick_signal(self.stuck_worker_signal);
+        worker_config.validate()?;
         let multi = MultiThread::start(
             workers,
             &*name,
             self.thread_stack_size,
-            &driver_config,
+            &worker_config,
             debug,
         )?;
         Ok(Runtime::from_flavor(

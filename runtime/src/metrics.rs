@@ -15,6 +15,8 @@ pub(crate) struct Counters {
     injector_pulls: AtomicU64,
     parks: AtomicU64,
     hand_overs: AtomicU64,
+    rescues: AtomicU64,
+    rescued_wakes: AtomicU64,
     ring_enters: AtomicU64,
     ring_submissions: AtomicU64,
     ring_completions: AtomicU64,
@@ -46,6 +48,11 @@ impl Counters {
     pub(crate) fn hand_over(&self) {
         add(&self.hand_overs, 1);
     }
+    /// This worker drove a stalled sibling's driver, which woke `woken` wakers.
+    pub(crate) fn rescue(&self, woken: usize) {
+        add(&self.rescues, 1);
+        add(&self.rescued_wakes, woken as u64);
+    }
 
     /// Records the ring's totals (they are cumulative already).
     pub(crate) fn ring(&self, stats: DriverStats) {
@@ -65,6 +72,8 @@ impl Counters {
             injector_pulls: self.injector_pulls.load(Ordering::Relaxed),
             parks: self.parks.load(Ordering::Relaxed),
             hand_overs: self.hand_overs.load(Ordering::Relaxed),
+            rescues: self.rescues.load(Ordering::Relaxed),
+            rescued_wakes: self.rescued_wakes.load(Ordering::Relaxed),
             ring_enters: self.ring_enters.load(Ordering::Relaxed),
             ring_submissions: self.ring_submissions.load(Ordering::Relaxed),
             ring_completions: self.ring_completions.load(Ordering::Relaxed),
@@ -88,6 +97,13 @@ pub struct WorkerMetrics {
     /// Tasks woken by this worker's ring that it handed over to a less busy worker, so that
     /// their next I/O goes on that worker's ring (multi-threaded runtime only).
     pub hand_overs: u64,
+    /// Times this worker drove the io driver of a sibling stuck in one long poll (its timers,
+    /// completions and submissions), so that other tasks' I/O and timers were not held up
+    /// (multi-threaded runtime only).
+    pub rescues: u64,
+    /// Wakers woken by those rescues: timers fired and completions dispatched for the stuck
+    /// sibling's tasks.
+    pub rescued_wakes: u64,
     /// `io_uring_enter` system calls of its ring.
     pub ring_enters: u64,
     /// Submission queue entries its ring submitted.

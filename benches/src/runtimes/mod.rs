@@ -117,8 +117,8 @@ pub trait VisitIo {
 /// A built runtime of any kind.
 #[derive(Debug)]
 pub enum AnyRuntime {
-    /// ringloop, multi-threaded or single-threaded.
-    Ringloop(RingloopRt),
+    /// ringloop, multi-threaded or single-threaded (boxed: its runtime handle is the largest).
+    Ringloop(Box<RingloopRt>),
     /// tokio, `multi_thread` or `current_thread`.
     Tokio(TokioRt),
     /// monoio on its io_uring driver.
@@ -129,7 +129,7 @@ impl AnyRuntime {
     /// Runs `job` against the concrete runtime.
     pub fn visit<V: Visit>(&mut self, job: V) -> V::Output {
         match self {
-            AnyRuntime::Ringloop(rt) => job.visit(rt),
+            AnyRuntime::Ringloop(rt) => job.visit(&mut **rt),
             AnyRuntime::Tokio(rt) => job.visit(rt),
             AnyRuntime::Monoio(rt) => job.visit(rt),
         }
@@ -138,7 +138,7 @@ impl AnyRuntime {
     /// Runs `job`, which needs the runtime's timers or sockets.
     pub fn visit_io<V: VisitIo>(&mut self, job: V) -> V::Output {
         match self {
-            AnyRuntime::Ringloop(rt) => job.visit(rt),
+            AnyRuntime::Ringloop(rt) => job.visit(&mut **rt),
             AnyRuntime::Tokio(rt) => job.visit(rt),
             AnyRuntime::Monoio(rt) => job.visit(rt),
         }
@@ -165,7 +165,7 @@ impl AnyRuntime {
     /// Runs `job` if the runtime can spawn from outside; `None` otherwise.
     pub fn visit_remote<V: VisitRemote>(&mut self, job: V) -> Option<V::Output> {
         match self {
-            AnyRuntime::Ringloop(rt) => Some(job.visit(rt)),
+            AnyRuntime::Ringloop(rt) => Some(job.visit(&mut **rt)),
             AnyRuntime::Tokio(rt) => Some(job.visit(rt)),
             AnyRuntime::Monoio(_) => None,
         }

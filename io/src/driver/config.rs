@@ -33,6 +33,9 @@ impl DriverConfig {
     /// The batch wait of [`new`](DriverConfig::new): 20 µs.
     pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_micros(20);
 
+    /// The [kick signal](DriverConfig::kick_signal) a runtime's workers use: `SIGURG`.
+    pub const WORKER_KICK_SIGNAL: i32 = libc::SIGURG;
+
     /// The shutdown timeout of [`new`](DriverConfig::new): 5 s.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -129,7 +132,9 @@ impl DriverConfig {
     /// dispatches what it posted. The handler is installed with `SA_RESTART`, only if the
     /// signal has no handler yet (otherwise kicking stays off, with a warning). A blocking
     /// system call of the stuck task that never restarts (`poll`, `nanosleep`, ...) returns
-    /// `EINTR`. A runtime's workers use `SIGURG`, as Go's runtime does.
+    /// `EINTR`. A runtime's workers use
+    /// [`WORKER_KICK_SIGNAL`](DriverConfig::WORKER_KICK_SIGNAL) (`SIGURG`), as Go's runtime
+    /// does to preempt its threads.
     pub fn kick_signal(&mut self, signal: Option<i32>) -> &mut Self {
         self.kick_signal = signal;
         self
@@ -155,7 +160,13 @@ impl DriverConfig {
         self.batch_wait
     }
 
-    pub(crate) fn validate(&self) -> io::Result<()> {
+    /// Checks the settings: `Ok` unless [`Driver::new`](crate::Driver::new) would refuse
+    /// them.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, naming the setting and the accepted range.
+    pub fn validate(&self) -> io::Result<()> {
         if self.entries == 0 || self.entries > Self::MAX_ENTRIES {
             return Err(invalid_setting(format!(
                 "entries must be between 1 and {}, got {}",

@@ -17,6 +17,7 @@
 
 mod idle;
 mod packing;
+mod rescue;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -35,7 +36,8 @@ use crate::task::{OwnedTasks, RawTask, Runnable, Schedule, Task, TaskInfo};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use idle::Idle;
 use packing::WorkerLoad;
-use ringloop_io::{Driver, DriverConfig};
+use rescue::Watchers;
+use ringloop_io::{Driver, DriverConfig, DriverHandle};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -55,6 +57,8 @@ pub(crate) struct Shared {
     /// Per worker: how to wake it, and its local-task queue.
     remotes: Box<[Remote]>,
     idle: Idle,
+    /// Which parked workers watch their siblings for stalls (see `rescue.rs`).
+    watchers: Watchers,
     pub(crate) owned: OwnedTasks,
     /// The local queues of threads blocked in `block_on`, so `all_tasks()` sees their tasks.
     block_on_locals: Mutex<Vec<Arc<LocalShared>>>,
@@ -66,6 +70,8 @@ pub(crate) struct Shared {
 
 struct Remote {
     unparker: Unparker,
+    /// The worker's io driver, which siblings drive while it is stalled (see `rescue.rs`).
+    driver: DriverHandle,
     local: Arc<LocalShared>,
     counters: Counters,
     /// What the worker is polling, for the debug-mode watchdog.
@@ -99,7 +105,7 @@ impl MultiThread {
         driver_config: &DriverConfig,
         debug: DebugConfig,
     ) -> io::Result<MultiThread> {
-        let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<Unparker>)>();
+        let (ready_tx, ready_rx) = mpsc::channel::<(usize, io::Result<(Unparker, DriverHandle)>)>();
         let mut go_txs = Vec::with_capacity(workers);
         let mut threads = Vec::with_capacity(workers);
         let mut deques = Vec::with_capacity(workers);
@@ -126,7 +132,8 @@ impl MultiThread {
                         return;
                     }
                 };
-                let _ = ready_tx.send((index, Ok(driver_unparker(&driver))));
+                let handles = (driver_unparker(&driver), driver.handle());
+                let _ = ready_tx.send((index, Ok(handles)));
                 // A closed channel means start-up failed elsewhere: exit quietly.
                 let Ok(shared) = go_rx.recv() else { return };
                 let _io = driver.enter();
@@ -151,7 +158,8 @@ impl MultiThread {
             }
         }
         drop(ready_tx);
-        let mut unparkers: Vec<Option<Unparker>> = (0..threads.len()).map(|_| None).collect();
+        let mut unparkers: Vec<Option<(Unparker, DriverHandle)>> =
+            (0..threads.len()).map(|_| None).collect();
         if startup_error.is_none() {
             for _ in 0..threads.len() {
                 match ready_rx.recv() {
@@ -181,11 +189,12 @@ impl MultiThread {
         }
         let remotes: Vec<Remote> = unparkers
             .into_iter()
-            .map(|unparker| {
-                let unparker = unparker.expect("every worker reported");
+            .map(|handles| {
+                let (unparker, driver) = handles.expect("every worker reported");
                 Remote {
                     local: LocalShared::new(Some(unparker.clone()), 1),
                     unparker,
+                    driver,
                     counters: Counters::default(),
                     clock: Arc::default(),
                     load: WorkerLoad::default(),
@@ -198,6 +207,7 @@ impl MultiThread {
             stealers: stealers.into_boxed_slice(),
             remotes: remotes.into_boxed_slice(),
             idle: Idle::new(workers),
+            watchers: Watchers::new(workers),
             owned: OwnedTasks::new(workers * 16),
             block_on_locals: Mutex::new(Vec::new()),
             debug,

@@ -9,6 +9,7 @@
 //! into a calmer worker's inbox).
 
 use super::packing::{self, CHECK_EVERY, INITIAL_RECHECK, MAX_RECHECK};
+use super::rescue::STALL_CHECK_EVERY;
 use super::{Shared, FAIRNESS_INTERVAL};
 use crate::context;
 use crate::loom::{fence, Ordering};
@@ -19,7 +20,7 @@ use crate::task::Runnable;
 use crossbeam_deque::{Steal, Worker};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Everything one worker owns. Lives on the worker thread's stack for the thread's life.
 pub(crate) struct Core {
@@ -162,8 +163,10 @@ impl Core {
         match tick % FAIRNESS_INTERVAL {
             0 => {
                 // Submit the I/O queued by the last ticks and reap completions: their wakers
-                // queue tasks here (or on their owners).
+                // queue tasks here (or on their owners). Then do the same for a sibling stuck
+                // in a long poll (`rescue.rs`).
                 self.poll_driver();
+                self.rescue_stalled_siblings();
                 if let Some(task) = self
                     .pop_injector()
                     .or_else(|| self.local.pop())
@@ -365,6 +368,12 @@ impl Core {
             let now = packing::now_ns(self.shared.epoch);
             self.recheck.set(INITIAL_RECHECK);
             self.load().start_busy(now);
+            // Step 3 of `rescue.rs`: a sibling sleeping unwatched must watch this stretch, in
+            // case a poll of it never returns. Pairs with the fence in `park`.
+            fence(Ordering::SeqCst);
+            if let Some(sleeper) = self.shared.watchers.wake_one(self.index) {
+                self.shared.remotes[sleeper].unparker.unpark();
+            }
             return;
         };
         if !check_now {
@@ -415,8 +424,58 @@ impl Core {
         self.in_driver.set(false);
     }
 
+    /// Whether a sibling is running tasks (and so might get stuck in one).
+    fn any_sibling_busy(&self) -> bool {
+        (0..self.shared.remotes.len())
+            .any(|w| w != self.index && self.shared.remotes[w].load.busy_since().is_some())
+    }
+
+    /// Steps 1 and 2 of `rescue.rs`: drives the driver of every sibling stalled in one poll
+    /// (its timers, completions, queued submissions and cancels); the tasks this wakes are
+    /// queued here.
+    fn rescue_stalled_siblings(&self) -> SiblingWatch {
+        let mut watch = SiblingWatch::default();
+        let mut now = None;
+        for victim in (0..self.shared.remotes.len()).filter(|&v| v != self.index) {
+            let remote = &self.shared.remotes[victim];
+            if remote.load.busy_since().is_none() {
+                continue;
+            }
+            watch.busy_sibling = true;
+            let now = *now.get_or_insert_with(|| packing::now_ns(self.shared.epoch));
+            if !self.is_stalled(victim, now) {
+                continue;
+            }
+            if let Some(helped) = remote.driver.help() {
+                watch.woken += helped.dispatched;
+                watch.next_timer = match (watch.next_timer, helped.next_timer) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                self.counters().rescue(helped.dispatched);
+            }
+        }
+        watch
+    }
+
+    /// How long to sleep, at most, to keep watching the siblings `watch` found busy.
+    fn watch_timeout(watch: &SiblingWatch) -> Option<Duration> {
+        if !watch.busy_sibling {
+            return None;
+        }
+        let until_timer = watch
+            .next_timer
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        Some(until_timer.map_or(STALL_CHECK_EVERY, |t| t.min(STALL_CHECK_EVERY)))
+    }
+
     /// Sleeps until woken for work (or shutdown).
     fn park(&self) {
+        let watch = self.rescue_stalled_siblings();
+        if watch.woken > 0 && !self.deque.is_empty() {
+            // The rescue woke tasks onto this worker: run them.
+            return;
+        }
         let was_searching = self.is_searching.replace(false);
         let last_searcher = self
             .shared
@@ -430,11 +489,37 @@ impl Core {
         self.counters().park();
         // Work the packing rules kept this worker from taking may belong to a worker stuck in
         // a long poll: look again later, less often each time nothing comes of it.
-        let timeout = self.declined.get().then(|| {
+        let declined = self.declined.get().then(|| {
             let timeout = self.recheck.get();
             self.recheck.set((timeout * 2).min(MAX_RECHECK));
             timeout
         });
+        // A busy sibling is watched (`rescue.rs`): look at it again soon.
+        let mut timeout = match (declined, Self::watch_timeout(&watch)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut unwatched = false;
+        if timeout.is_none() {
+            // Step 3 of `rescue.rs`: publish, then look once more (pairs with the fence in
+            // `note_busy`).
+            self.shared.watchers.sleep_unwatched(self.index);
+            fence(Ordering::SeqCst);
+            if self.any_sibling_busy() {
+                self.shared.watchers.stop_unwatched(self.index);
+                timeout = Some(STALL_CHECK_EVERY);
+            } else {
+                unwatched = true;
+            }
+        }
+        self.sleep(timeout, unwatched);
+        if unwatched {
+            self.shared.watchers.stop_unwatched(self.index);
+        }
+    }
+
+    /// The park loop of [`park`](Core::park): sleeps until there is a reason to look for work.
+    fn sleep(&self, timeout: Option<Duration>, unwatched: bool) {
         let handed = &self.shared.remotes[self.index].handed;
         loop {
             self.in_driver.set(true);
@@ -455,8 +540,9 @@ impl Core {
                 self.is_searching.set(true);
                 return;
             }
-            if timeout.is_some() {
-                // Time to look at the declined work again.
+            if timeout.is_some() || (unwatched && self.any_sibling_busy()) {
+                // Time to look at the declined work or the busy siblings again; or a sibling
+                // started a busy stretch, which this worker must now watch.
                 self.is_searching
                     .set(!self.shared.idle.unpark_worker_by_id(self.index));
                 return;
@@ -464,6 +550,17 @@ impl Core {
             // Spurious wake-up: sleep again.
         }
     }
+}
+
+/// What a look at the siblings found (`rescue.rs`).
+#[derive(Debug, Default)]
+struct SiblingWatch {
+    /// A sibling is running tasks: keep watching it.
+    busy_sibling: bool,
+    /// The earliest timer deadline of a stalled sibling that was helped.
+    next_timer: Option<Instant>,
+    /// Wakers the rescue woke (tasks now queued on this worker, most of them).
+    woken: usize,
 }
 
 /// A queue a searcher takes a batch from: a sibling's deque or hand-over inbox.
