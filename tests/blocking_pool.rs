@@ -1,7 +1,8 @@
 //! The blocking pool (asyncio's `to_thread` / `run_in_executor`): values and panics, the
 //! runtime's handle inside a call, the thread cap, idle threads retiring, and shutdown that
 //! waits for short calls, cancels queued ones, does not hang on a stuck one, and leaves the
-//! runtime's handles without a pool.
+//! runtime's handles without a pool; a keep-alive or shutdown timeout too long to add to an
+//! instant (`Duration::MAX`) means "forever", without overflowing.
 
 #[macro_use]
 mod support;
@@ -184,6 +185,41 @@ fn an_idle_thread_is_reused_then_retires_after_keep_alive() {
         thread::sleep(Duration::from_millis(100));
         last = id();
     }
+}
+
+#[test]
+fn a_keep_alive_of_duration_max_keeps_an_idle_thread_forever() {
+    let rt = runtime(1, Duration::MAX, Duration::from_millis(100));
+    let id = || {
+        rt.block_on(ringloop::wait_for(
+            to_thread(|| thread::current().id()),
+            PATIENCE,
+        ))
+        .expect("a blocking call on an idle thread never ran")
+        .unwrap()
+    };
+    let first = id();
+    // Let the thread go idle (its keep-alive starts), then give it another call.
+    thread::sleep(Duration::from_millis(50));
+    assert_eq!(id(), first);
+}
+
+#[test]
+fn a_shutdown_timeout_of_duration_max_waits_for_the_threads() {
+    let rt = runtime(1, Duration::from_secs(10), Duration::MAX);
+    rt.block_on(to_thread(|| ())).unwrap();
+    let finished = Arc::new(AtomicBool::new(false));
+    let flag = finished.clone();
+    let call = rt.handle().run_in_executor(move || {
+        thread::sleep(Duration::from_millis(50));
+        flag.store(true, Ordering::SeqCst);
+    });
+    drop(rt);
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "drop did not wait for the call"
+    );
+    block_on_thread(call).unwrap();
 }
 
 #[test]

@@ -1,16 +1,44 @@
 //! `create_future` / `FutureCell` (asyncio's `loop.create_future()`): completed from tasks
-//! and threads, errors, cancellation, many awaiters, done callbacks, and dropped awaiters.
+//! and threads, errors, cancellation, many awaiters, done callbacks, dropped awaiters, and an
+//! awaiter whose waker panics.
 
 #[macro_use]
 mod support;
 
 use ringloop::{create_future, create_task, FutureCell, FutureError, Handle};
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
+use std::task::Context;
 use std::time::Duration;
+use support::wakers::{bomb_waker, on_a_thread};
 use support::yield_until;
 
 rt_test! {
+    fn an_awaiter_with_a_panicking_waker_does_not_keep_the_others_waiting(flavor: Flavor) {
+        let out = on_a_thread("a FutureCell with a panicking awaiter", move || {
+            let rt = flavor.runtime();
+            rt.block_on(async {
+                let fut = create_future::<u32>();
+                // The first awaiter's waker panics when woken; the second is a task.
+                let bomb = ManuallyDrop::new(bomb_waker());
+                let mut first = fut.clone();
+                assert!(Pin::new(&mut first).poll(&mut Context::from_waker(&bomb)).is_pending());
+                let second = create_task(fut.clone());
+                ringloop::yield_now().await;
+                let (tx, rx) = mpsc::channel();
+                fut.add_done_callback(move |_| tx.send(()).unwrap());
+                fut.set_result(3).unwrap();
+                let value = second.await.unwrap().unwrap();
+                yield_until("the callback ran", || rx.try_recv().is_ok()).await;
+                value
+            })
+        });
+        assert_eq!(out, 3);
+    }
+
     fn set_result_from_another_thread_wakes_the_awaiter(flavor: Flavor) {
         let rt = flavor.runtime();
         let out = rt.block_on(async {

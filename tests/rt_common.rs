@@ -391,6 +391,34 @@ fn single_threaded_block_on_from_another_thread_panics() {
 }
 
 #[test]
+fn a_failed_nested_block_on_leaves_a_single_threaded_runtime_unbound() {
+    let _watchdog = support::Watchdog::start("failed_nested_block_on", support::WATCHDOG);
+    let rt = Arc::new(Runtime::builder().single_threaded().build().unwrap());
+    let outer = Runtime::builder().worker_threads(1).build().unwrap();
+    // The first `block_on` of `rt` is nested, in a task on `outer`'s worker: it fails.
+    let nested = rt.clone();
+    let message = outer.block_on(async move {
+        create_task(async move { expect_panic(|| nested.block_on(async { 1 })) })
+            .await
+            .unwrap()
+    });
+    assert!(message.contains(NESTED), "{message}");
+    // And in the `block_on` future of another thread.
+    let message = thread::scope(|scope| {
+        scope
+            .spawn(|| outer.block_on(async { expect_panic(|| rt.block_on(async { 2 })) }))
+            .join()
+            .unwrap()
+    });
+    assert!(message.contains(NESTED), "{message}");
+    // The failed calls left no trace: the creating thread can still drive `rt`.
+    assert_eq!(
+        rt.block_on(async { create_task(async { 3 }).await.unwrap() }),
+        3
+    );
+}
+
+#[test]
 fn a_task_queued_behind_a_busy_one_is_stolen() {
     let _watchdog = support::Watchdog::start("queued_behind_a_busy_task", support::WATCHDOG);
     let rt = Runtime::builder().worker_threads(2).build().unwrap();

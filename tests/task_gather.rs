@@ -6,9 +6,12 @@ mod support;
 
 use ringloop::{create_task, gather, try_gather, yield_now, TaskError};
 use std::future::{pending, Future};
+use std::marker::PhantomPinned;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use support::counting::Counters;
 use support::{oneshot, spin_until};
 
@@ -23,6 +26,63 @@ async fn yields(n: usize) {
 async fn failing(index: usize, after: usize) -> Result<usize, usize> {
     yields(after).await;
     Err(index)
+}
+
+/// Where each [`PinnedChild`] was first polled and where it was dropped.
+type AddressLog = Arc<Mutex<Vec<(usize, usize)>>>;
+
+/// A `!Unpin` future that never completes and checks `Pin`'s drop guarantee: it records the
+/// address it was first polled at, and in its `Drop` logs that address with the one it is
+/// dropped at (the two must be equal: a pinned future is dropped where it was pinned).
+struct PinnedChild {
+    polled_at: Option<usize>,
+    log: AddressLog,
+    _pinned: PhantomPinned,
+}
+
+impl PinnedChild {
+    fn new(log: &AddressLog) -> PinnedChild {
+        PinnedChild {
+            polled_at: None,
+            log: log.clone(),
+            _pinned: PhantomPinned,
+        }
+    }
+}
+
+impl Future for PinnedChild {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        let address = &*self as *const PinnedChild as usize;
+        // SAFETY: only a plain field is written; nothing is moved out of the pinned value.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.polled_at.get_or_insert(address);
+        Poll::Pending
+    }
+}
+
+impl Drop for PinnedChild {
+    fn drop(&mut self) {
+        if let Some(polled_at) = self.polled_at {
+            let dropped_at = self as *const PinnedChild as usize;
+            self.log.lock().unwrap().push((polled_at, dropped_at));
+        }
+    }
+}
+
+/// Asserts that `expected` pinned children were dropped, each where it was polled.
+#[track_caller]
+fn assert_dropped_in_place(log: &AddressLog, expected: usize) {
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), expected, "pinned children dropped: {log:x?}");
+    for &(polled_at, dropped_at) in log.iter() {
+        assert_eq!(
+            polled_at, dropped_at,
+            "a pinned child was polled at {polled_at:#x} but moved to {dropped_at:#x} before \
+             its drop"
+        );
+    }
 }
 
 rt_test! {
@@ -142,6 +202,51 @@ rt_test! {
             assert_eq!(try_gather(children).await, Err(1));
         });
         counters.assert_all_dropped_once();
+    }
+
+    fn try_gather_drops_running_children_in_place(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let log = AddressLog::default();
+        rt.block_on(async {
+            // Children 0, 1 and 3 are pinned and still running when child 2 fails.
+            let children = (0..4).map(|i| {
+                let log = log.clone();
+                async move {
+                    if i == 2 {
+                        yields(1).await;
+                        return Err(i);
+                    }
+                    PinnedChild::new(&log).await;
+                    Ok(())
+                }
+            });
+            assert_eq!(try_gather(children).await, Err(2));
+        });
+        assert_dropped_in_place(&log, 3);
+    }
+
+    fn dropped_gathers_drop_pinned_children_in_place(flavor: Flavor) {
+        let rt = flavor.runtime();
+        let log = AddressLog::default();
+        rt.block_on(async {
+            // Poll each gather once (every child starts), then drop it.
+            let log = &log;
+            let mut over_iter = Box::pin(gather((0..3).map(|_| PinnedChild::new(log))));
+            let mut in_macro = Box::pin(ringloop::gather!(
+                PinnedChild::new(log),
+                async { 1 },
+                PinnedChild::new(log),
+            ));
+            std::future::poll_fn(|cx| {
+                assert!(over_iter.as_mut().poll(cx).is_pending());
+                assert!(in_macro.as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            drop(over_iter);
+            drop(in_macro);
+        });
+        assert_dropped_in_place(&log, 5);
     }
 
     fn try_gather_collects_values_in_order(flavor: Flavor) {

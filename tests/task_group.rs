@@ -1,7 +1,8 @@
 //! `task_group` (asyncio's `TaskGroup`): results, the first failure cancelling the others and
 //! the body, collected failures, tasks added while joining, tasks refused once closed,
 //! cancelling one task, dropping the scope, a panicking body, tasks created from other
-//! threads, local tasks, and no leaked futures (drop counters).
+//! threads, local tasks, no leaked futures (drop counters), and wakers of the group's
+//! awaiters that panic or come back into the group (woken and dropped outside its locks).
 // Handles are returned from group bodies on purpose, to await them after the group.
 #![allow(clippy::async_yields_async)]
 
@@ -9,14 +10,84 @@
 mod support;
 
 use ringloop::{create_task, sleep, task_group, FailureKind, TaskBuilder, TaskError, TaskGroup};
-use std::future::pending as never;
+use std::future::{pending as never, Future};
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, RawWaker, Waker};
 use std::time::Duration;
 use support::counting::Counters;
+use support::wakers::{bomb_waker, on_a_thread, on_last_drop};
 use support::{assert_cancelled, expect_panic, oneshot, yield_until};
 
 rt_test! {
+    fn a_group_task_awaited_with_a_panicking_waker_still_exits_the_group(flavor: Flavor) {
+        let out = on_a_thread("a group whose task's awaiter has a panicking waker", move || {
+            let rt = flavor.runtime();
+            rt.block_on(task_group(|group| async move {
+                let (release, released) = oneshot::channel::<()>();
+                let mut child = group.create_task(async move {
+                    released.await.unwrap();
+                    5
+                });
+                // The bomb becomes the waker the child's completion wakes.
+                let bomb = ManuallyDrop::new(bomb_waker());
+                let polled = Pin::new(&mut child).poll(&mut Context::from_waker(&bomb));
+                assert!(polled.is_pending());
+                release.send(()).unwrap();
+                yield_until("the child is done", || child.is_done()).await;
+                child.await.unwrap()
+            }))
+        });
+        // The scope saw the child exit: it did not wait for it forever.
+        assert_eq!(out.unwrap(), 5);
+    }
+
+    fn the_scope_waker_is_dropped_outside_the_group_lock(flavor: Flavor) {
+        // The scope's waker comes back into the group when dropped (`len()` takes the group's
+        // lock): dropping it under that lock would deadlock. The scope drops it when it is
+        // polled with another waker (`replaced`), or else when it closes.
+        for replaced in [false, true] {
+            on_a_thread("a scope polled with a re-entering waker", move || {
+                let rt = flavor.runtime();
+                rt.block_on(async move {
+                    let handle: Arc<Mutex<Option<TaskGroup>>> = Arc::default();
+                    let in_body = handle.clone();
+                    let (release, released) = oneshot::channel::<()>();
+                    let mut scope = Box::pin(task_group(move |group| async move {
+                        *in_body.lock().unwrap() = Some(group);
+                        released.await.unwrap();
+                    }));
+                    let in_drop = handle.clone();
+                    let reentrant = on_last_drop(move || {
+                        if let Some(group) = in_drop.lock().unwrap().as_ref() {
+                            let _ = group.len();
+                        }
+                    });
+                    // The same waker, without a reference of its own: polling with it keeps the
+                    // scope's clone registered, and the scope's clone is the last one.
+                    // SAFETY: `data` and `vtable` come from a live waker, and the copy is never
+                    // dropped (it only borrows the reference of a clone that outlives its use).
+                    let alias = ManuallyDrop::new(unsafe {
+                        Waker::from_raw(RawWaker::new(reentrant.data(), reentrant.vtable()))
+                    });
+                    let other = on_last_drop(|| {});
+                    let first = scope.as_mut().poll(&mut Context::from_waker(&reentrant));
+                    assert!(first.is_pending());
+                    drop(reentrant);
+                    // The body's wait holds a clone too, until this wake consumes it.
+                    release.send(()).unwrap();
+                    let waker = if replaced { &other } else { &*alias };
+                    if scope.as_mut().poll(&mut Context::from_waker(waker)).is_pending() {
+                        scope.await.unwrap();
+                    }
+                    handle.lock().unwrap().take();
+                });
+            });
+        }
+    }
+
     fn the_scope_waits_for_every_task_and_gives_the_body_output(flavor: Flavor) {
         let rt = flavor.runtime();
         let counters = Counters::new();

@@ -1,6 +1,8 @@
 //! Panics in tasks: propagated to whoever awaits (`Err(Panicked)` with the message), harmless
 //! to the worker that ran them, and — when nobody awaits — reported through the `log` facade
-//! (asyncio's "Task exception was never retrieved"), never printed.
+//! (asyncio's "Task exception was never retrieved"), never printed. A waker that panics when
+//! the runtime wakes or drops it (the waker a task's handle was polled with) is reported the
+//! same way, and the runtime carries on.
 
 #[macro_use]
 mod support;
@@ -8,11 +10,14 @@ mod support;
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use ringloop::{create_local_task, create_task, yield_now, TaskBuilder, TaskError};
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::process::Command;
-use std::sync::{Mutex, Once};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::task::{Context, Poll, Waker};
 use std::thread::{self, ThreadId};
+use support::wakers::{bomb_waker, on_a_thread};
 use support::{oneshot, wait_until, yield_until, Flavor};
 
 /// Every record logged in this test binary.
@@ -94,7 +99,76 @@ impl Drop for BombOutput {
     }
 }
 
+/// Awaits `task` after polling it once with a [`bomb_waker`], which thus becomes the waker
+/// its completion wakes; then yields until the task is done and reads its output.
+struct AwaitWithBomb<T> {
+    task: ringloop::Task<T>,
+    /// Never dropped: only the runtime's clone of it is.
+    bomb: ManuallyDrop<Waker>,
+    /// Set once the bomb is the task's join waker.
+    registered: Arc<AtomicBool>,
+}
+
+impl<T> Future for AwaitWithBomb<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if !this.registered.load(Ordering::SeqCst) {
+            let mut bomb_cx = Context::from_waker(&this.bomb);
+            if let Poll::Ready(output) = Pin::new(&mut this.task).poll(&mut bomb_cx) {
+                return Poll::Ready(output);
+            }
+            this.registered.store(true, Ordering::SeqCst);
+        }
+        if this.task.is_done() {
+            return Pin::new(&mut this.task).poll(cx);
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 rt_test! {
+    fn a_panicking_join_waker_does_not_kill_the_runtime(flavor: Flavor) {
+        install_logger();
+        let name = format!("bomb-joined-{flavor:?}");
+        let task_name = name.clone();
+        let outcome = on_a_thread("a task awaited with a panicking waker", move || {
+            let rt = flavor.runtime();
+            rt.block_on(async move {
+                let (release, released) = oneshot::channel::<()>();
+                let joined = TaskBuilder::new().name(task_name).spawn(async move {
+                    released.await.unwrap();
+                    7
+                });
+                let registered = Arc::new(AtomicBool::new(false));
+                let awaiting = create_task(AwaitWithBomb {
+                    task: joined,
+                    bomb: ManuallyDrop::new(bomb_waker()),
+                    registered: registered.clone(),
+                });
+                yield_until("the bomb is the join waker", || registered.load(Ordering::SeqCst)).await;
+                release.send(()).unwrap();
+                // Completing `joined` wakes the bomb, on the thread that runs it.
+                let seven = awaiting.await.unwrap().unwrap();
+                // The runtime still runs new tasks.
+                let later = create_task(async { 35 }).await.unwrap();
+                seven + later
+            })
+        });
+        assert_eq!(outcome, 42);
+        // Both panics are reported, naming the task whose completion woke the waker.
+        let records = records_with(&name);
+        for what in ["bomb waker woken", "bomb waker dropped"] {
+            let (level, _) = records
+                .iter()
+                .find(|(_, text)| text.contains(what))
+                .unwrap_or_else(|| panic!("no report of \"{what}\": {records:?}"));
+            assert_eq!(*level, Level::Error, "{records:?}");
+        }
+    }
+
     fn panic_is_propagated_with_its_message(flavor: Flavor) {
         let rt = flavor.runtime();
         rt.block_on(async {

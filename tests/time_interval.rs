@@ -1,13 +1,14 @@
 //! `interval` through the runtime, on every flavour: ticks at exact multiples of the period
 //! from the start (the first at once), never before their instant; a consumer that stalls
 //! gets one late tick and then the next one still ahead, without a burst of missed ones; and
-//! `interval_at` waits for its start.
+//! `interval_at` waits for its start; a period too long to add to an instant
+//! (`Duration::MAX`) ticks once and then never, instead of overflowing.
 
 #[macro_use]
 mod support;
 
-use ringloop::create_task;
 use ringloop::time::{interval, interval_at};
+use ringloop::{create_task, timeout};
 use std::time::{Duration, Instant};
 
 const PERIOD: Duration = Duration::from_millis(10);
@@ -131,6 +132,22 @@ rt_test! {
                 "the first tick came {:?} early",
                 start - observed
             );
+        });
+    }
+
+    fn an_interval_of_duration_max_ticks_once_then_never(flavor: Flavor) {
+        let rt = flavor.runtime();
+        rt.block_on(async {
+            let start = Instant::now();
+            for mut ticks in [interval(Duration::MAX), interval_at(start, Duration::MAX)] {
+                // The first tick is at once ...
+                let first = timeout(Duration::from_secs(5), ticks.tick()).await;
+                assert!(first.expect("the first tick is at once").unwrap() >= start);
+                // ... and the next is too far ahead to come (the instant saturates).
+                let second = timeout(Duration::from_millis(50), ticks.tick()).await;
+                assert!(second.is_err(), "a second tick came: {second:?}");
+                assert_eq!(ticks.period(), Duration::MAX);
+            }
         });
     }
 }

@@ -1,11 +1,13 @@
 //! `timeout` through the runtime, on every flavour: at the deadline the inner future is
 //! dropped, exactly once, before the `Timeout` itself is; an inner future that finishes first
 //! gives its output; a future ready at once wins over a zero timeout; nested timeouts end at
-//! the earlier deadline; and a timed-out `Task` handle only detaches its task.
+//! the earlier deadline; a timed-out `Task` handle only detaches its task; and durations or
+//! deadlines too far ahead to add to an instant mean "never", without overflowing.
 
 #[macro_use]
 mod support;
 
+use ringloop::time::{sleep_until, timeout_at};
 use ringloop::{create_task, sleep, timeout};
 use std::future::pending;
 use std::pin::pin;
@@ -108,6 +110,21 @@ rt_test! {
             );
             release.send(()).unwrap();
             io_wait(|| finished.load(Ordering::SeqCst)).await;
+        });
+    }
+
+    fn timeouts_of_duration_max_never_fire(flavor: Flavor) {
+        let rt = flavor.runtime();
+        rt.block_on(async {
+            // The inner future still gives its output.
+            assert_eq!(timeout(Duration::MAX, async { 7 }).await.unwrap(), 7);
+            // Neither the far timer nor the near one around it overflows; the near one fires.
+            let forever = timeout(Duration::MAX, pending::<()>());
+            assert!(timeout(Duration::from_millis(50), forever).await.is_err());
+            let far = Instant::now() + Duration::from_secs(1000 * 365 * 86_400);
+            let far_deadline = timeout_at(far, sleep_until(far));
+            assert!(timeout(Duration::from_millis(50), far_deadline).await.is_err());
+            assert!(timeout(Duration::from_millis(50), sleep(Duration::MAX)).await.is_err());
         });
     }
 }

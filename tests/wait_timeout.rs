@@ -1,5 +1,6 @@
 //! `wait_for`, `timeout_scope` (asyncio's `wait_for` and `timeout`), `shield` and
-//! `CancelOnDrop`: what is dropped, cancelled or left running when time runs out.
+//! `CancelOnDrop`: what is dropped, cancelled or left running when time runs out; and the
+//! wakers a scope keeps are dropped outside its lock.
 //!
 //! Timing assertions are one-sided where scheduling could delay things (a timer never fires
 //! early; upper bounds are generous).
@@ -11,11 +12,13 @@ use ringloop::{
     create_task, shield, sleep, task_group, timeout_scope, timeout_scope_at, wait_for,
     CancelOnDrop, Shield,
 };
-use std::future::pending as never;
+use std::future::{pending as never, Future};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Context;
 use std::time::{Duration, Instant};
 use support::counting::Counters;
+use support::wakers::{on_a_thread, on_last_drop};
 use support::{assert_cancelled, oneshot, yield_until};
 
 /// Far longer than any test should take: "never", for a deadline.
@@ -24,6 +27,35 @@ const LONG: Duration = Duration::from_secs(3600);
 const LATE: Duration = Duration::from_secs(10);
 
 rt_test! {
+    fn a_scoped_block_waker_is_dropped_outside_the_scope_lock(flavor: Flavor) {
+        // The waker comes back into the scope when dropped (`when()` takes its lock): dropping
+        // it under that lock would deadlock. The scope drops it when the block is polled with
+        // another waker (`replaced`), or else when the block is dropped.
+        for replaced in [true, false] {
+            on_a_thread("a scoped block polled with a re-entering waker", move || {
+                let rt = flavor.runtime();
+                rt.block_on(async move {
+                    // No deadline: no timer holds a clone of the waker as well.
+                    let scope = timeout_scope(None);
+                    let in_drop = scope.clone();
+                    let reentrant = on_last_drop(move || {
+                        let _ = in_drop.when();
+                    });
+                    let mut block = Box::pin(scope.run(never::<()>()));
+                    let polled = block.as_mut().poll(&mut Context::from_waker(&reentrant));
+                    assert!(polled.is_pending());
+                    drop(reentrant); // the scope holds the last clone
+                    if replaced {
+                        let other = on_last_drop(|| {});
+                        let polled = block.as_mut().poll(&mut Context::from_waker(&other));
+                        assert!(polled.is_pending());
+                    }
+                    drop(block);
+                });
+            });
+        }
+    }
+
     fn wait_for_gives_the_output_in_time_and_drops_the_future_on_timeout(flavor: Flavor) {
         let rt = flavor.runtime();
         let counters = Counters::new();

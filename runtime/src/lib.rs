@@ -44,6 +44,7 @@ mod shield;
 mod spawn;
 mod task;
 mod task_group;
+mod user_waker;
 mod wait;
 mod yield_now;
 

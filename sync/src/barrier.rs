@@ -165,11 +165,11 @@ impl Future for BarrierWait<'_> {
                 Poll::Pending
             }
             Phase::Waiting(key) => {
-                if !state.waiters.poll_notified(key, cx.waker()) {
+                if !state.waiters.poll_notified(key, cx.waker(), &mut wakes) {
                     return Poll::Pending;
                 }
                 if let Phase::Waiting(key) = std::mem::replace(&mut this.phase, Phase::Done) {
-                    let _ = state.waiters.remove(key);
+                    let _ = state.waiters.remove(key, &mut wakes);
                 }
                 Poll::Ready(BarrierWaitResult { leader: false })
             }
@@ -181,10 +181,13 @@ impl Future for BarrierWait<'_> {
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
         if let Phase::Waiting(key) = std::mem::replace(&mut self.phase, Phase::Done) {
+            let mut wakes = WakeList::new();
             let mut state = self.barrier.state.lock();
-            if let Removed::Queued(()) = state.waiters.remove(key) {
+            if let Removed::Queued(()) = state.waiters.remove(key, &mut wakes) {
                 state.arrived -= 1;
             }
+            drop(state);
+            wakes.wake_all();
         }
     }
 }

@@ -223,14 +223,17 @@ impl<'a, T: ?Sized> Future for ConditionWait<'a, T> {
                     return Poll::Pending;
                 }
                 WaitPhase::Waiting(key) => {
+                    let mut wakes = WakeList::new();
                     let mut waiters = this.cond.waiters.lock();
-                    if !waiters.poll_notified(key, cx.waker()) {
+                    if !waiters.poll_notified(key, cx.waker(), &mut wakes) {
                         return Poll::Pending;
                     }
                     let next = WaitPhase::Reacquire(this.cond.mutex.lock());
                     if let WaitPhase::Waiting(key) = std::mem::replace(&mut this.phase, next) {
-                        let _ = waiters.remove(key);
+                        let _ = waiters.remove(key, &mut wakes);
                     }
+                    drop(waiters);
+                    wakes.wake_all();
                 }
                 WaitPhase::Reacquire(lock) => {
                     let guard = std::task::ready!(Pin::new(lock).poll(cx));
@@ -247,7 +250,9 @@ impl<T: ?Sized> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.phase, WaitPhase::Done) {
             WaitPhase::Waiting(key) => {
-                let removed = self.cond.waiters.lock().remove(key);
+                let mut wakes = WakeList::new();
+                let removed = self.cond.waiters.lock().remove(key, &mut wakes);
+                wakes.wake_all();
                 if removed == Removed::Notified(()) {
                     self.cond.notify(1);
                 }

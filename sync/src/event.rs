@@ -135,6 +135,7 @@ impl Future for EventWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let mut wakes = WakeList::new();
         let mut state = this.event.state.lock();
         match &this.phase {
             Phase::Init => {
@@ -146,11 +147,11 @@ impl Future for EventWait<'_> {
                 Poll::Pending
             }
             Phase::Waiting(key) => {
-                if !state.waiters.poll_notified(key, cx.waker()) {
+                if !state.waiters.poll_notified(key, cx.waker(), &mut wakes) {
                     return Poll::Pending;
                 }
                 if let Phase::Waiting(key) = std::mem::replace(&mut this.phase, Phase::Done) {
-                    let _ = state.waiters.remove(key);
+                    let _ = state.waiters.remove(key, &mut wakes);
                 }
                 Poll::Ready(())
             }
@@ -162,7 +163,9 @@ impl Future for EventWait<'_> {
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
         if let Phase::Waiting(key) = std::mem::replace(&mut self.phase, Phase::Done) {
-            let _ = self.event.state.lock().waiters.remove(key);
+            let mut wakes = WakeList::new();
+            let _ = self.event.state.lock().waiters.remove(key, &mut wakes);
+            wakes.wake_all();
         }
     }
 }

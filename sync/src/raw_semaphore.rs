@@ -194,6 +194,7 @@ impl RawSemaphore {
         acquire: &mut AcquireState,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
+        let mut wakes = WakeList::new();
         let mut state = self.state.lock();
         match &acquire.phase {
             Phase::Init => {
@@ -209,13 +210,13 @@ impl RawSemaphore {
                 Poll::Pending
             }
             Phase::Waiting(key) => {
-                if !state.waiters.poll_notified(key, cx.waker()) {
+                if !state.waiters.poll_notified(key, cx.waker(), &mut wakes) {
                     return Poll::Pending;
                 }
                 let Phase::Waiting(key) = std::mem::replace(&mut acquire.phase, Phase::Done) else {
                     unreachable!()
                 };
-                let removed = state.waiters.remove(key);
+                let removed = state.waiters.remove(key, &mut wakes);
                 debug_assert_eq!(removed, Removed::Notified(acquire.needed));
                 Poll::Ready(())
             }
@@ -231,7 +232,7 @@ impl RawSemaphore {
         };
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
-        if let Removed::Notified(granted) = state.waiters.remove(key) {
+        if let Removed::Notified(granted) = state.waiters.remove(key, &mut wakes) {
             state.add_permits(granted);
         }
         // Whether we were granted or were the head, the next waiters may fit now.

@@ -29,7 +29,9 @@
 //!    future always learns whether it was notified.
 //! 2. `queued` counts the `Queued` slots and `occupied` the `Queued` + `Notified` ones.
 //! 3. Wakers are handed to the caller (`notify_*`) so it can wake them after releasing the
-//!    state lock (see [`WakeList`]).
+//!    state lock (see [`WakeList`]), and so is every waker the list lets go of otherwise (one
+//!    replaced at a re-poll, or a queued waiter's when it is removed), to be dropped after the
+//!    unlock: no waker's code runs under the lock.
 //!
 //! The slab grows to the largest number of simultaneous waiters and is reused, so a wait
 //! allocates only while the high-water mark rises; once every slot is free again and the slab is
@@ -170,15 +172,20 @@ impl<D: Copy> WaitList<D> {
     }
 
     /// `true` if the waiter has been notified; otherwise stores `waker` (if it would not wake
-    /// the same task as the stored one) and returns `false`.
-    pub(crate) fn poll_notified(&mut self, key: &Key, waker: &Waker) -> bool {
+    /// the same task as the stored one) and returns `false`. The waker it replaces goes to
+    /// `wakes`, to be dropped after the unlock.
+    pub(crate) fn poll_notified(&mut self, key: &Key, waker: &Waker, wakes: &mut WakeList) -> bool {
         let slot = &mut self.slots[key.0];
         match slot.link {
             Link::Notified => true,
             Link::Queued { .. } => {
                 match &slot.waker {
                     Some(old) if old.will_wake(waker) => {}
-                    _ => slot.waker = Some(waker.clone()),
+                    _ => {
+                        if let Some(old) = slot.waker.replace(waker.clone()) {
+                            wakes.drop_later(old);
+                        }
+                    }
                 }
                 false
             }
@@ -186,9 +193,13 @@ impl<D: Copy> WaitList<D> {
         }
     }
 
-    /// Frees the waiter's slot, unlinking it if it is still queued, and reports its state.
-    pub(crate) fn remove(&mut self, key: Key) -> Removed<D> {
+    /// Frees the waiter's slot, unlinking it if it is still queued, and reports its state. A
+    /// queued waiter's waker goes to `wakes`, to be dropped after the unlock.
+    pub(crate) fn remove(&mut self, key: Key, wakes: &mut WakeList) -> Removed<D> {
         let idx = key.0;
+        if let Some(waker) = self.slots[idx].waker.take() {
+            wakes.drop_later(waker);
+        }
         let link = self.slots[idx].link;
         let data = self.slots[idx].data;
         let removed = match link {
@@ -206,7 +217,6 @@ impl<D: Copy> WaitList<D> {
             self.free = NIL;
         } else {
             let slot = &mut self.slots[idx];
-            slot.waker = None;
             slot.link = Link::Free { next: self.free };
             self.free = idx;
         }
@@ -273,32 +283,33 @@ mod tests {
         let b = list.push_back(&w, 2);
         let c = list.push_back(&w, 3);
         assert_eq!(list.len(), 3);
-        assert_eq!(list.remove(b), Removed::Queued(2));
+        let mut wakes = WakeList::new();
+        assert_eq!(list.remove(b, &mut wakes), Removed::Queued(2));
         assert_eq!(list.front(), Some(1));
         assert!(list.notify_front(10).is_some());
         assert_eq!(list.front(), Some(3));
-        assert!(list.poll_notified(&a, &w));
-        assert!(!list.poll_notified(&c, &w));
-        assert_eq!(list.remove(a), Removed::Notified(10));
+        assert!(list.poll_notified(&a, &w, &mut wakes));
+        assert!(!list.poll_notified(&c, &w, &mut wakes));
+        assert_eq!(list.remove(a, &mut wakes), Removed::Notified(10));
         assert!(list.notify_front(30).is_some());
         assert!(list.notify_front(0).is_none());
         assert!(list.is_empty());
-        assert_eq!(list.remove(c), Removed::Notified(30));
+        assert_eq!(list.remove(c, &mut wakes), Removed::Notified(30));
     }
 
     #[test]
     fn slots_are_reused_and_order_survives_reuse() {
         let mut list = WaitList::new();
         let w = waker();
+        let mut wakes = WakeList::new();
         let a = list.push_back(&w, 'a');
         let b = list.push_back(&w, 'b');
-        let _ = list.remove(a);
+        let _ = list.remove(a, &mut wakes);
         let c = list.push_back(&w, 'c');
         assert_eq!(list.slots.len(), 2, "freed slot reused");
-        let mut wakes = WakeList::new();
         list.notify_all('!', &mut wakes);
-        assert_eq!(list.remove(b), Removed::Notified('!'));
-        assert_eq!(list.remove(c), Removed::Notified('!'));
+        assert_eq!(list.remove(b, &mut wakes), Removed::Notified('!'));
+        assert_eq!(list.remove(c, &mut wakes), Removed::Notified('!'));
     }
 
     #[test]
@@ -308,12 +319,13 @@ mod tests {
         let keys: Vec<_> = (0..SHRINK_ABOVE * 2)
             .map(|i| list.push_back(&w, i))
             .collect();
+        let mut wakes = WakeList::new();
         for key in keys {
-            let _ = list.remove(key);
+            let _ = list.remove(key, &mut wakes);
         }
         assert_eq!(list.slots.len(), 0);
         let k = list.push_back(&w, 7);
         assert_eq!(list.front(), Some(7));
-        let _ = list.remove(k);
+        let _ = list.remove(k, &mut wakes);
     }
 }

@@ -3,7 +3,10 @@
 //! `Waker::wake` runs foreign code (a scheduler's queue push, an unpark); calling it with one of
 //! our locks held would let that code contend on, or re-enter, the lock. Every primitive
 //! therefore moves the wakers of the waiters it notifies into a `WakeList` under the lock and
-//! calls [`WakeList::wake_all`] once the guard is gone.
+//! calls [`WakeList::wake_all`] once the guard is gone. Dropping a waker runs foreign code too,
+//! so the wakers a [`WaitList`](crate::wait_list::WaitList) lets go of under the lock (replaced
+//! by a newer one, or of a waiter that left the queue) go into the same list, to be dropped,
+//! not woken, after the unlock.
 //!
 //! The first [`INLINE`] wakers live inline, so the common case (one `release`, one `put`)
 //! never allocates; a larger batch (`notify_all`, `Event::set`) spills to a `Vec`.
@@ -11,22 +14,30 @@
 //! Dropping a `WakeList` wakes whatever it still holds, so an early return cannot lose a
 //! wake-up. Declare the list *before* taking the lock guard: locals drop in reverse order, so
 //! the guard is released first.
+//!
+//! A waker that panics does not keep the others from being woken (a lost wake-up would leave
+//! a waiter asleep for good): every waker runs, then the first panic is passed on to the
+//! caller, unless the thread is already unwinding (a second panic would abort the process).
 
+use std::any::Any;
 use std::fmt;
 use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
 /// How many wakers are stored without allocating (a `release` or `notify(n)` rarely wakes
 /// more; broadcasts spill to the heap).
 const INLINE: usize = 4;
 
-/// Wakers to wake once the lock protecting the waiter list has been released.
+/// Wakers to wake (or drop) once the lock protecting the waiter list has been released.
 pub(crate) struct WakeList {
-    /// `ManuallyDrop` only to skip the array's drop glue: `Drop` empties it first (if a
-    /// waker panics during that, the remaining ones leak, which is safe).
+    /// `ManuallyDrop` only to skip the array's drop glue: `Drop` empties it first.
     inline: ManuallyDrop<[Option<Waker>; INLINE]>,
     len: usize,
     spill: Vec<Waker>,
+    /// Wakers to drop without waking; a critical section rarely lets go of more than one.
+    stale: Option<Waker>,
+    stale_spill: Vec<Waker>,
 }
 
 impl WakeList {
@@ -36,6 +47,8 @@ impl WakeList {
             inline: ManuallyDrop::new([const { None }; INLINE]),
             len: 0,
             spill: Vec::new(),
+            stale: None,
+            stale_spill: Vec::new(),
         }
     }
 
@@ -49,26 +62,59 @@ impl WakeList {
         }
     }
 
-    /// Wakes every stored waker, leaving the list empty. Call it with no lock held.
+    /// Adds a waker to drop later, without waking it.
+    pub(crate) fn drop_later(&mut self, waker: Waker) {
+        if self.stale.is_none() {
+            self.stale = Some(waker);
+        } else {
+            self.stale_spill.push(waker);
+        }
+    }
+
+    /// Wakes every stored waker and drops the stale ones, leaving the list empty. Call it
+    /// with no lock held.
+    ///
+    /// # Panics
+    /// With the first panic of a waker, once every waker has run (unless the thread is
+    /// already panicking: then the panic is dropped).
     #[inline]
     pub(crate) fn wake_all(&mut self) {
-        // Most critical sections wake nobody: keep that path to two compares.
-        if self.len != 0 || !self.spill.is_empty() {
+        // Most critical sections wake nobody: keep that path to three compares.
+        if self.len != 0 || !self.spill.is_empty() || self.stale.is_some() {
             self.wake_all_slow();
         }
     }
 
     #[cold]
     fn wake_all_slow(&mut self) {
+        let mut first_panic = None;
         for slot in &mut self.inline[..self.len] {
             if let Some(waker) = slot.take() {
-                waker.wake();
+                run_foreign(&mut first_panic, || waker.wake());
             }
         }
         self.len = 0;
         for waker in std::mem::take(&mut self.spill) {
-            waker.wake();
+            run_foreign(&mut first_panic, || waker.wake());
         }
+        if let Some(waker) = self.stale.take() {
+            run_foreign(&mut first_panic, || drop(waker));
+        }
+        for waker in std::mem::take(&mut self.stale_spill) {
+            run_foreign(&mut first_panic, || drop(waker));
+        }
+        if let Some(payload) = first_panic {
+            if !std::thread::panicking() {
+                resume_unwind(payload);
+            }
+        }
+    }
+}
+
+/// Runs a waker's code, keeping the first panic (a later one is dropped) instead of unwinding.
+fn run_foreign(first_panic: &mut Option<Box<dyn Any + Send>>, f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        first_panic.get_or_insert(payload);
     }
 }
 
@@ -83,6 +129,10 @@ impl fmt::Debug for WakeList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakeList")
             .field("len", &(self.len + self.spill.len()))
+            .field(
+                "stale",
+                &(usize::from(self.stale.is_some()) + self.stale_spill.len()),
+            )
             .finish()
     }
 }

@@ -7,11 +7,14 @@
 //!   (so a double drop is a double free) and check that every one is dropped exactly once;
 //! - `oneshot`: a runtime-agnostic oneshot channel built on std's `Waker` and `Mutex`, so that
 //!   wakes come from outside ringloop's own code;
+//! - `wakers`: wakers that panic or come back into what stored them, and a thread with a time
+//!   limit to run such scenarios on;
 //! - small helpers: a thread-parking `block_on` that is not ringloop, and waits with deadlines.
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub(crate) mod counting;
 pub(crate) mod oneshot;
+pub(crate) mod wakers;
 
 use ringloop::{Runtime, TaskError};
 use std::any::Any;

@@ -8,7 +8,10 @@
 mod boxed;
 #[cfg(feature = "bytes")]
 mod bytes;
+mod tail;
 mod vec;
+
+pub(crate) use tail::Tail;
 
 /// A buffer the kernel may read from (the source of a write or send).
 ///

@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::buf::{IoBuf, IoBufMut};
+use crate::buf::{IoBuf, IoBufMut, Tail};
 use crate::fd::SharedFd;
 use crate::op::open::Open;
 use crate::op::read::Read;
@@ -144,6 +144,103 @@ impl File {
         buf: B,
     ) -> impl Future<Output = (io::Result<usize>, B)> + Send + Unpin {
         Op::new(Write::new(self.fd.clone(), buf, CURRENT_POSITION))
+    }
+
+    /// Writes all the `buf.bytes_init()` bytes of `buf` at the file position, one write after
+    /// another (a short write, as a pipe or socket makes, goes on from where it stopped);
+    /// returns the buffer. The file position advances past the bytes written.
+    ///
+    /// # Errors
+    ///
+    /// The `write(2)` error of the write that failed, and `WriteZero` if a write makes no
+    /// progress. How much was written before an error is not reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringloop::fs::File;
+    ///
+    /// let path = std::env::temp_dir().join(format!("ringloop-doc-{}", std::process::id()));
+    /// ringloop::run(async {
+    ///     let file = File::create(&path).await?;
+    ///     let (done, buf) = file.write_all(b"hello, ".to_vec()).await;
+    ///     done?;
+    ///     assert_eq!(buf, b"hello, ", "the buffer comes back");
+    ///     let (done, _) = file.write_all("ring").await;
+    ///     done?;
+    ///     let (done, _) = file.write_all_at(&b"R"[..], 7).await;
+    ///     done?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// assert_eq!(std::fs::read_to_string(&path)?, "hello, Ring");
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write_all<B: IoBuf>(&self, buf: B) -> impl Future<Output = (io::Result<()>, B)> + Send {
+        self.write_all_from(buf, None)
+    }
+
+    /// Writes all the `buf.bytes_init()` bytes of `buf` at offset `pos`, one write after
+    /// another (a short write goes on from where it stopped, at the offset after it);
+    /// returns the buffer. The file position does not change.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_all`](File::write_all), and `InvalidInput` if the bytes would go past
+    /// offset `u64::MAX - 1` (no file is that large).
+    pub fn write_all_at<B: IoBuf>(
+        &self,
+        buf: B,
+        pos: u64,
+    ) -> impl Future<Output = (io::Result<()>, B)> + Send {
+        self.write_all_from(buf, Some(pos))
+    }
+
+    /// Writes all of `buf` at `pos`, or at the file position for `None`.
+    fn write_all_from<B: IoBuf>(
+        &self,
+        buf: B,
+        pos: Option<u64>,
+    ) -> impl Future<Output = (io::Result<()>, B)> + Send {
+        let fd = self.fd.clone();
+        async move {
+            let mut tail = Tail::new(buf);
+            while tail.bytes_init() > 0 {
+                let offset = match pos {
+                    None => CURRENT_POSITION,
+                    // `CURRENT_POSITION` itself would write at the file position instead.
+                    Some(pos) => match u64::try_from(tail.start())
+                        .ok()
+                        .and_then(|written| pos.checked_add(written))
+                        .filter(|&offset| offset != CURRENT_POSITION)
+                    {
+                        Some(offset) => offset,
+                        None => {
+                            let e = io::Error::new(
+                                io::ErrorKind::InvalidInput,
+                                "ringloop: write_all_at past the largest file offset",
+                            );
+                            return (Err(e), tail.into_inner());
+                        }
+                    },
+                };
+                let (result, back) = Op::new(Write::new(fd.clone(), tail, offset)).await;
+                tail = back;
+                match result {
+                    Ok(0) => {
+                        let e = io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "ringloop: the file accepted no more bytes",
+                        );
+                        return (Err(e), tail.into_inner());
+                    }
+                    Ok(n) => tail.advance(n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return (Err(e), tail.into_inner()),
+                }
+            }
+            (Ok(()), tail.into_inner())
+        }
     }
 }
 

@@ -6,17 +6,19 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::time::sleep::{sleep_until, Sleep};
+use crate::time::sleep::{far_future, sleep_until, Sleep};
 
 /// Ticks every `period`, the first tick due at once (like any already-due sleep, it yields
 /// to the scheduler once before completing, as asyncio's `sleep(0)` does).
 ///
-/// A zero `period` is treated as one nanosecond.
+/// A zero `period` is treated as one nanosecond. A tick too far ahead to be represented
+/// (`Duration::MAX`) is taken as "never": it is scheduled about 30 years ahead.
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// Ticks every `period`, the first tick at `start`.
+/// Ticks every `period`, the first tick at `start`. As with [`interval`], a tick too far
+/// ahead to be represented is taken as "never".
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     Interval {
         period: period.max(Duration::from_nanos(1)),
@@ -53,11 +55,14 @@ impl Interval {
             Poll::Ready(Ok(())) => {
                 let tick = self.sleep.deadline();
                 let now = Instant::now();
-                let mut next = tick + self.period;
+                // A tick that cannot be represented saturates to "never", as `sleep` does.
+                let after =
+                    |periods: Duration| tick.checked_add(periods).unwrap_or_else(far_future);
+                let mut next = after(self.period);
                 if next <= now {
                     let behind = (now - tick).as_nanos() / self.period.as_nanos();
                     let skip = u32::try_from(behind + 1).unwrap_or(u32::MAX);
-                    next = tick + self.period.saturating_mul(skip);
+                    next = after(self.period.saturating_mul(skip));
                 }
                 self.sleep.reset(next);
                 Poll::Ready(Ok(tick))

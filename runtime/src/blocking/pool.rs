@@ -160,7 +160,7 @@ impl Pool {
     /// Stops the pool: cancels queued jobs and waits up to `timeout` for the threads to exit
     /// (all but the calling one, if it is one of them). Returns true if they all did.
     pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let own = Arc::as_ptr(&self.inner);
         let myself = usize::from(CURRENT_POOL.with(|current| std::ptr::eq(current.get(), own)));
         let mut state = self.inner.state.lock();
@@ -174,8 +174,8 @@ impl Pool {
         drop(queued);
         let mut state = self.inner.state.lock();
         while state.threads > myself {
-            let now = Instant::now();
-            if now >= deadline {
+            let left = time_left(deadline, timeout);
+            if left.is_zero() {
                 log::warn!(
                     "ringloop: {} blocking thread(s) still busy after the {timeout:?} shutdown \
                      timeout; leaving them behind",
@@ -183,7 +183,7 @@ impl Pool {
                 );
                 return false;
             }
-            state = self.inner.exited.wait_timeout(state, deadline - now);
+            state = self.inner.exited.wait_timeout(state, left);
         }
         true
     }
@@ -207,17 +207,17 @@ impl Inner {
                 break;
             }
             state.idle += 1;
-            let deadline = Instant::now() + self.config.keep_alive;
+            let keep_alive = self.config.keep_alive;
+            let deadline = deadline_after(keep_alive);
             loop {
-                let now = Instant::now();
                 state = self
                     .work
-                    .wait_timeout(state, deadline.saturating_duration_since(now));
+                    .wait_timeout(state, time_left(deadline, keep_alive));
                 if state.notified > 0 {
                     state.notified -= 1;
                     continue 'work;
                 }
-                if state.shutdown || Instant::now() >= deadline {
+                if state.shutdown || time_left(deadline, keep_alive).is_zero() {
                     state.idle -= 1;
                     break 'work;
                 }
@@ -230,6 +230,20 @@ impl Inner {
             self.exited.notify_one();
         }
     }
+}
+
+/// The instant `timeout` from now; `None` (never) if that is too far ahead to represent,
+/// as it is for `Duration::MAX`.
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// How long is left until `deadline`, made by [`deadline_after`]`(timeout)`: zero once it
+/// passed, and `timeout` itself (a wait without end) if there is no deadline.
+fn time_left(deadline: Option<Instant>, timeout: Duration) -> Duration {
+    deadline.map_or(timeout, |deadline| {
+        deadline.saturating_duration_since(Instant::now())
+    })
 }
 
 impl fmt::Debug for Pool {

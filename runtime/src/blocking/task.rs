@@ -102,7 +102,8 @@ impl<T> Completer<T> {
             }
         };
         if let Some(waker) = waker {
-            waker.wake();
+            // On the pool thread: report a panic of the awaiting side's waker.
+            crate::user_waker::wake(waker, "a blocking call");
         }
     }
 }
@@ -137,10 +138,13 @@ impl<T> Future for BlockingTask<T> {
         let mut state = self.slot.state.lock();
         match &mut *state {
             State::Waiting(waker) => {
-                match waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
-                }
+                let replaced = match waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => None,
+                    _ => waker.replace(cx.waker().clone()),
+                };
+                drop(state);
+                // Not under the lock: dropping it runs the waker's code.
+                drop(replaced);
                 Poll::Pending
             }
             State::Done(_) => match std::mem::replace(&mut *state, State::Taken) {

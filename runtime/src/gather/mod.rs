@@ -91,12 +91,13 @@ impl<F: Future> Unpin for Gather<F> {}
 
 impl<F: Future> Gather<F> {
     /// Polls the woken children; calls `on_output` with each output as it arrives, which may
-    /// ask to stop (returning `Some`), leaving the rest unpolled.
+    /// ask to stop (returning `Some`), leaving the rest unpolled. Returns the index of the
+    /// child whose output stopped it, with what `on_output` returned.
     fn poll_children<R>(
         &mut self,
         cx: &mut Context<'_>,
         mut on_output: impl FnMut(&mut F::Output) -> Option<R>,
-    ) -> Option<R> {
+    ) -> Option<(usize, R)> {
         self.ready.register(cx.waker());
         let Gather {
             children,
@@ -110,11 +111,14 @@ impl<F: Future> Gather<F> {
                 return true;
             };
             // SAFETY: the future lives in the boxed slice, which never moves or reallocates
-            // while the gather exists; it is only ever dropped in place.
+            // while the gather exists, and it is only ever dropped in place: by the
+            // assignment of its output below, or with the slice. No `Running` child is moved
+            // out of its slot (only `Done` outputs are taken out). If the poll unwinds, the
+            // gather is dropped with the slice, in place.
             let future = unsafe { Pin::new_unchecked(future) };
             let mut child_cx = Context::from_waker(waker);
             if let Poll::Ready(mut output) = future.poll(&mut child_cx) {
-                stop = on_output(&mut output);
+                stop = on_output(&mut output).map(|stop| (index, stop));
                 children[index] = Child::Done(output);
                 *pending -= 1;
             }
@@ -184,17 +188,17 @@ where
         let inner = &mut self.inner;
         if inner.pending > 0 {
             let failed = inner.poll_children(cx, |output| output.is_err().then_some(()));
-            if failed.is_some() {
-                let error = inner.children.iter_mut().find_map(|child| {
-                    match std::mem::replace(child, Child::Taken) {
-                        Child::Done(Err(error)) => Some(error),
-                        _ => None,
-                    }
-                });
-                // Drop every other child now, running or done.
-                inner.children = Box::new([]);
+            if let Some((index, ())) = failed {
+                // Only the failed child's output is moved out: the children still running
+                // are pinned, and must be dropped where they are.
+                let error = match std::mem::replace(&mut inner.children[index], Child::Taken) {
+                    Child::Done(Err(error)) => error,
+                    _ => unreachable!("the failed child's error is stored"),
+                };
                 inner.pending = 0;
-                return Poll::Ready(Err(error.expect("the failed child's error is stored")));
+                // Drop every other child now, running or done, in place.
+                inner.children = Box::new([]);
+                return Poll::Ready(Err(error));
             }
         }
         if inner.pending == 0 {

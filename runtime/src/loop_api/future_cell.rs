@@ -207,8 +207,9 @@ impl<T: Send + 'static> FutureCell<T> {
         let State::Pending { wakers, callbacks } = previous else {
             unreachable!("only a pending future completes")
         };
+        // One awaiter's panicking waker must not keep the others (and the callbacks) waiting.
         for waker in wakers {
-            waker.wake();
+            crate::user_waker::wake(waker, "a FutureCell");
         }
         for callback in callbacks {
             self.schedule(callback);

@@ -20,7 +20,8 @@ use super::error::{panic_message, PanicPayload, TaskError};
 use super::raw::{Cell, Header, Stage, Vtable};
 use super::state::{Snapshot, ToCancelled, ToIdle, ToNotified, ToRunning};
 use super::{waker, Runnable, Schedule};
-use crate::context;
+use crate::{context, user_waker};
+use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -146,13 +147,17 @@ fn finish<F: Future + 'static, S: Schedule>(
             // SAFETY: JOIN_WAKER is set, so the slot is readable by the task side, and the
             // handle does not write it until the bit is cleared below.
             if let Some(waker) = unsafe { &*slot } {
-                waker.wake_by_ref();
+                // The awaiting side's code: a panic is reported, and the bookkeeping below
+                // (and the worker running it) goes on.
+                user_waker::wake_by_ref(waker, TaskLabel(&cell.header));
             }
         });
         let after = cell.header.state.unset_join_waker_after_complete();
         if !after.is_join_interested() {
             // SAFETY: the handle is gone and JOIN_WAKER is clear: the slot is ours to clear.
-            cell.join_waker.with_mut(|slot| unsafe { *slot = None });
+            // `take` cannot unwind; the waker is dropped after it, outside the slot.
+            let waker = cell.join_waker.with_mut(|slot| unsafe { (*slot).take() });
+            user_waker::drop_waker(waker, TaskLabel(&cell.header));
         }
     }
 
@@ -168,6 +173,16 @@ fn finish<F: Future + 'static, S: Schedule>(
 
 fn header_ptr<F: Future, S>(cell: &Cell<F, S>) -> NonNull<Header> {
     NonNull::from(&cell.header)
+}
+
+/// "task Task-7 (name)", for reports about a task's join waker.
+struct TaskLabel<'a>(&'a Header);
+
+impl fmt::Display for TaskLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.0.name.as_deref().unwrap_or("unnamed");
+        write!(f, "task {} ({name})", self.0.id)
+    }
 }
 
 /// Replaces the stage, dropping what was there.
@@ -233,8 +248,15 @@ unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
 /// Vtable `dealloc`.
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // SAFETY: the reference count is zero, so we are the only user; the cell was allocated
-    // by `RawTask::new` as a `Box<Cell<F, S>>`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    // by `RawTask::new` as a `Box<Cell<F, S>>`. If anything below unwinds, the box frees the
+    // cell on the way out.
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // A join waker still here (the handle was dropped while the task side owned the slot) is
+    // the awaiting side's: drop it where its panic is caught.
+    // SAFETY: we are the only user of the cell (see above).
+    let waker = cell.join_waker.with_mut(|slot| unsafe { (*slot).take() });
+    user_waker::drop_waker(waker, TaskLabel(&cell.header));
+    drop(cell);
 }
 
 /// Vtable `try_read_output`.
@@ -280,18 +302,25 @@ fn set_join_waker<F: Future, S>(
     waker: Waker,
     state: &super::state::State,
 ) -> bool {
-    // SAFETY: JOIN_WAKER is clear and we are the join handle: the slot is ours.
-    cell.join_waker
-        .with_mut(|slot| unsafe { *slot = Some(waker) });
-    match state.set_join_waker() {
-        Ok(_) => false,
+    // SAFETY: JOIN_WAKER is clear and we are the join handle: the slot is ours. `replace`
+    // cannot unwind; the waker it replaces is dropped once the protocol step is done.
+    let previous = cell
+        .join_waker
+        .with_mut(|slot| unsafe { (*slot).replace(waker) });
+    let (complete, unused) = match state.set_join_waker() {
+        Ok(_) => (false, None),
         Err(snapshot) => {
             debug_assert!(snapshot.is_complete());
             // SAFETY: the bit stayed clear, so the slot is still ours.
-            cell.join_waker.with_mut(|slot| unsafe { *slot = None });
-            true
+            (
+                true,
+                cell.join_waker.with_mut(|slot| unsafe { (*slot).take() }),
+            )
         }
-    }
+    };
+    user_waker::drop_waker(previous, TaskLabel(&cell.header));
+    user_waker::drop_waker(unused, TaskLabel(&cell.header));
+    complete
 }
 
 /// Vtable `drop_join_handle`.
@@ -305,8 +334,10 @@ unsafe fn drop_join_handle<F: Future, S>(ptr: NonNull<Header>) {
         drop_output(cell);
     }
     if !snapshot.is_join_waker_set() {
-        // SAFETY: JOIN_WAKER is clear: the handle owns the slot.
-        cell.join_waker.with_mut(|slot| unsafe { *slot = None });
+        // SAFETY: JOIN_WAKER is clear: the handle owns the slot. `take` cannot unwind, and
+        // the waker's drop is caught, so the reference below is always given up.
+        let waker = cell.join_waker.with_mut(|slot| unsafe { (*slot).take() });
+        user_waker::drop_waker(waker, TaskLabel(&cell.header));
     }
     if cell.header.state.ref_dec() {
         // SAFETY: that was the last reference.

@@ -28,8 +28,10 @@
 //!    the same `Runnable` goes to the back of a queue (this is how `yield_now` works); if
 //!    `CANCELLED` was set, the future is dropped now.
 //! 5. **Complete**: the future is dropped, the outcome stored, `COMPLETE` set. If the handle is
-//!    gone the outcome is dropped here (a panic is logged); otherwise its waker is woken.
-//!    The task leaves the owner list.
+//!    gone the outcome is dropped here (a panic is logged); otherwise its waker is woken. That
+//!    waker is the awaiting side's code: a panic in its `wake` or `Drop` is reported and
+//!    caught (`crate::user_waker`), never let through the bookkeeping or the worker. The task
+//!    leaves the owner list.
 //! 6. **Cancel**: if the task is idle and its future may be dropped on the calling thread
 //!    (any thread for a `Send` task, the owner thread for a local one), the caller claims it
 //!    (`RUNNING`) and drops the future on the spot. Otherwise `CANCELLED` is set and the task
@@ -56,6 +58,7 @@ pub use id::TaskId;
 pub use info::{TaskInfo, TaskState};
 pub use join::Task;
 
+pub(crate) use error::panic_message;
 pub(crate) use list::OwnedTasks;
 pub(crate) use raw::{Header, RawTask};
 

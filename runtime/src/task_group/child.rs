@@ -59,7 +59,9 @@ impl<T> Slot<T> {
             }
         };
         if let Some(waker) = waker {
-            waker.wake();
+            // The `GroupTask`'s awaiter: its panic must not keep the child from exiting the
+            // group (which would then wait for it forever).
+            crate::user_waker::wake(waker, "a task group's task");
         }
     }
 
@@ -67,10 +69,13 @@ impl<T> Slot<T> {
         let mut state = self.state.lock();
         match &mut *state {
             SlotState::Running(waker) => {
-                match waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
-                }
+                let replaced = match waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => None,
+                    _ => waker.replace(cx.waker().clone()),
+                };
+                drop(state);
+                // Not under the lock: dropping it runs the waker's code.
+                drop(replaced);
                 Poll::Pending
             }
             SlotState::Done(_) => {

@@ -23,7 +23,9 @@
 //!    [`close`](Shared::close)s the group.
 //!
 //! No user code runs and no task is cancelled or spawned under the mutex: cancelling may drop
-//! a child's future on the spot, and that drop calls `exit`, which takes the mutex.
+//! a child's future on the spot, and that drop calls `exit`, which takes the mutex. The
+//! scope's waker is woken and dropped after the unlock, and a panic in it is reported
+//! (`crate::user_waker`): it must not stop a child from exiting.
 
 use super::error::Failure;
 use crate::loom::Mutex;
@@ -135,7 +137,7 @@ impl Shared {
         }
         drop(handles);
         if let Some(scope) = scope {
-            scope.wake();
+            crate::user_waker::wake(scope, "a task group");
         }
     }
 
@@ -151,17 +153,21 @@ impl Shared {
         drop(state);
         drop(task);
         if let Some(scope) = scope {
-            scope.wake();
+            crate::user_waker::wake(scope, "a task group");
         }
     }
 
     /// Records the scope's waker, for a failure or the last child's exit.
     pub(super) fn register(&self, waker: &Waker) {
-        let mut state = self.state.lock();
-        match &state.scope {
-            Some(scope) if scope.will_wake(waker) => {}
-            _ => state.scope = Some(waker.clone()),
-        }
+        let replaced = {
+            let mut state = self.state.lock();
+            match &state.scope {
+                Some(scope) if scope.will_wake(waker) => None,
+                _ => state.scope.replace(waker.clone()),
+            }
+        };
+        // Not under the lock: dropping it runs the waker's code.
+        drop(replaced);
     }
 
     /// True once a failure (or the scope) started cancelling the children.
@@ -177,8 +183,12 @@ impl Shared {
             return None;
         }
         state.phase = Phase::Closed;
-        state.scope = None;
-        Some(std::mem::take(&mut state.failures))
+        let scope = state.scope.take();
+        let failures = std::mem::take(&mut state.failures);
+        drop(state);
+        // Not under the lock: dropping it runs the waker's code.
+        drop(scope);
+        Some(failures)
     }
 
     /// Children not finished yet.

@@ -79,11 +79,15 @@ impl ReadySet {
 
     /// Records the waker of the task awaiting the set.
     pub(crate) fn register(&self, waker: &Waker) {
-        let mut state = self.shared.state.lock();
-        match &state.parent {
-            Some(parent) if parent.will_wake(waker) => {}
-            _ => state.parent = Some(waker.clone()),
-        }
+        let replaced = {
+            let mut state = self.shared.state.lock();
+            match &state.parent {
+                Some(parent) if parent.will_wake(waker) => None,
+                _ => state.parent.replace(waker.clone()),
+            }
+        };
+        // Not under the lock: dropping it runs the waker's code.
+        drop(replaced);
     }
 
     /// Forgets the parent's waker: children that complete later wake nobody.

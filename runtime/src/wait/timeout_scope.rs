@@ -8,8 +8,9 @@
 //! that never completes (so that it ends with the same [`Elapsed`] as every other ringloop
 //! timeout). At each poll, after polling the block, it compares the scope's `version` with
 //! the one its timer was made for and re-arms the timer if they differ; `reschedule` wakes
-//! every block so that this happens promptly when the deadline moves earlier. No user code
-//! runs under the mutex.
+//! every block so that this happens promptly when the deadline moves earlier. No waker is
+//! woken or dropped under the mutex, and a panic in one is reported (`crate::user_waker`):
+//! it must not keep the other blocks from being woken.
 
 use crate::loom::Mutex;
 use ringloop_io::time::{timeout_at, Elapsed, Timeout};
@@ -139,7 +140,7 @@ impl TimeoutScope {
             state.wakers.clone()
         };
         for (_, waker) in wakers {
-            waker.wake();
+            crate::user_waker::wake(waker, "a timeout scope");
         }
     }
 
@@ -216,7 +217,7 @@ impl<F: Future> Future for Scoped<F> {
             return Poll::Ready(Ok(output));
         }
         // The block may have rescheduled: (re-)arm the timer for the current deadline.
-        {
+        let replaced = {
             let mut state = this.shared.state.lock();
             if this.version != Some(state.version) {
                 this.version = Some(state.version);
@@ -225,11 +226,16 @@ impl<F: Future> Future for Scoped<F> {
                     .map(|deadline| timeout_at(deadline, pending()));
             }
             match state.wakers.iter_mut().find(|(run, _)| *run == this.run) {
-                Some((_, waker)) if waker.will_wake(cx.waker()) => {}
-                Some((_, waker)) => *waker = cx.waker().clone(),
-                None => state.wakers.push((this.run, cx.waker().clone())),
+                Some((_, waker)) if waker.will_wake(cx.waker()) => None,
+                Some((_, waker)) => Some(std::mem::replace(waker, cx.waker().clone())),
+                None => {
+                    state.wakers.push((this.run, cx.waker().clone()));
+                    None
+                }
             }
-        }
+        };
+        // Not under the lock: dropping it runs the waker's code.
+        drop(replaced);
         let Some(timer) = this.timer.as_mut() else {
             return Poll::Pending;
         };
@@ -256,9 +262,10 @@ impl<F> Scoped<F> {
         let waker = {
             let mut state = self.shared.state.lock();
             let at = state.wakers.iter().position(|(run, _)| *run == self.run);
-            at.map(|at| state.wakers.swap_remove(at))
+            at.map(|at| state.wakers.swap_remove(at).1)
         };
-        drop(waker);
+        // Also called from `Drop`: a panic must not unwind out of it.
+        crate::user_waker::drop_waker(waker, "a timeout scope");
     }
 }
 

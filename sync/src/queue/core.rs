@@ -272,11 +272,11 @@ impl<T> Core<T> {
         match std::mem::replace(phase, Phase::Done) {
             Phase::Init => {}
             Phase::Waiting(key) => {
-                if !state.putters.poll_notified(&key, cx.waker()) {
+                if !state.putters.poll_notified(&key, cx.waker(), &mut wakes) {
                     *phase = Phase::Waiting(key);
                     return Poll::Pending;
                 }
-                if let Removed::Notified(true) = state.putters.remove(key) {
+                if let Removed::Notified(true) = state.putters.remove(key, &mut wakes) {
                     state.reserved_slots -= 1;
                 }
             }
@@ -304,7 +304,7 @@ impl<T> Core<T> {
         };
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
-        if let Removed::Notified(true) = state.putters.remove(key) {
+        if let Removed::Notified(true) = state.putters.remove(key, &mut wakes) {
             state.reserved_slots -= 1;
             state.slot_freed(self.maxsize, &mut wakes);
         }
@@ -323,11 +323,11 @@ impl<T> Core<T> {
         match std::mem::replace(phase, Phase::Done) {
             Phase::Init => {}
             Phase::Waiting(key) => {
-                if !state.getters.poll_notified(&key, cx.waker()) {
+                if !state.getters.poll_notified(&key, cx.waker(), &mut wakes) {
                     *phase = Phase::Waiting(key);
                     return Poll::Pending;
                 }
-                if let Removed::Notified(true) = state.getters.remove(key) {
+                if let Removed::Notified(true) = state.getters.remove(key, &mut wakes) {
                     state.release_item_reservation();
                 }
             }
@@ -353,7 +353,7 @@ impl<T> Core<T> {
         };
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
-        if let Removed::Notified(true) = state.getters.remove(key) {
+        if let Removed::Notified(true) = state.getters.remove(key, &mut wakes) {
             state.release_item_reservation();
             state.item_added(&mut wakes);
         }
@@ -363,6 +363,7 @@ impl<T> Core<T> {
 
     /// Drives a `join` future.
     pub(crate) fn poll_join(&self, phase: &mut Phase, cx: &mut Context<'_>) -> Poll<()> {
+        let mut wakes = WakeList::new();
         let mut state = self.state.lock();
         match std::mem::replace(phase, Phase::Done) {
             Phase::Init => {
@@ -373,8 +374,8 @@ impl<T> Core<T> {
                 Poll::Pending
             }
             Phase::Waiting(key) => {
-                if state.joiners.poll_notified(&key, cx.waker()) {
-                    let _ = state.joiners.remove(key);
+                if state.joiners.poll_notified(&key, cx.waker(), &mut wakes) {
+                    let _ = state.joiners.remove(key, &mut wakes);
                     Poll::Ready(())
                 } else {
                     *phase = Phase::Waiting(key);
@@ -388,7 +389,9 @@ impl<T> Core<T> {
     /// A `join` future is dropped.
     pub(crate) fn cancel_join(&self, phase: &mut Phase) {
         if let Phase::Waiting(key) = std::mem::replace(phase, Phase::Done) {
-            let _ = self.state.lock().joiners.remove(key);
+            let mut wakes = WakeList::new();
+            let _ = self.state.lock().joiners.remove(key, &mut wakes);
+            wakes.wake_all();
         }
     }
 }

@@ -69,6 +69,10 @@ impl SingleThread {
 
     /// Runs `future` to completion on this thread, running the runtime's tasks meanwhile.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // Refuse a nested call before this thread becomes the owner: a call that fails must
+        // leave no trace (it would bind the runtime to a thread that cannot drive it). If the
+        // owner check below panics instead, the guard leaves this thread's context as it was.
+        let _enter = context::enter(Scheduler::Single(self.local.clone()), self.local.clone());
         let me = std::thread::current().id();
         {
             let mut owner = self.owner.lock();
@@ -82,8 +86,8 @@ impl SingleThread {
                 ),
             }
         }
-        let _enter = context::enter(Scheduler::Single(self.local.clone()), self.local.clone());
-        // `enter` refuses nested use on this thread, so this lock is never contended.
+        // `enter` refuses nested use on this thread, and other threads are refused above, so
+        // this lock is never contended.
         let mut io = self.io.lock();
         let io = io.get_or_insert_with(|| {
             let (driver, parker) = thread_parker(&self.driver_config);
