@@ -55,12 +55,14 @@ fn stay_stuck(how: Stuck, for_: Duration) {
 }
 
 /// Starts a thread that makes a driver with `config`, submits what `start` makes (polled
-/// once with a waker that reports when it is woken), sends its handle, then stays stuck
-/// for 2 s. Helps it every 5 ms from this thread until the waker reports; returns when.
+/// once with a waker that reports when it is woken), calls `started`, sends its handle,
+/// then stays stuck for 2 s. Helps it every 5 ms from this thread until the waker reports;
+/// returns how long after `started` that was.
 fn woken_while_stuck<F>(
     config: DriverConfig,
     how: Stuck,
     start: impl FnOnce() -> F + Send + 'static,
+    started: impl FnOnce() + Send + 'static,
 ) -> Duration
 where
     F: Future + Unpin + 'static,
@@ -70,15 +72,16 @@ where
     let stuck = thread::spawn(move || {
         let driver = Driver::new(&config).unwrap();
         let _enter = driver.enter();
-        let mut future = start();
         let waker = Waker::from(Arc::new(WakeTime {
             start: Instant::now(),
             woken: woken_tx,
             once: AtomicBool::new(false),
         }));
+        let mut future = start();
         assert!(Pin::new(&mut future)
             .poll(&mut Context::from_waker(&waker))
             .is_pending());
+        started();
         handle_tx.send(driver.handle()).unwrap();
         // The poll of some other task that blocks its thread, with this future's op or
         // timer pending on this thread's driver.
@@ -102,10 +105,14 @@ where
     woken
 }
 
+/// Woken at or after `due`, and long before the stuck thread's 2 s are over. (How soon
+/// after `due` depends on the helper's 5 ms period and on the machine's load: this is not a
+/// performance test. The figures are measured in `DESIGN.md`, "Stuck workers".)
 fn assert_on_time(what: &str, woken: Duration, due: Duration) {
+    eprintln!("{what}: woken at {woken:?}, due at {due:?}");
     assert!(woken >= due, "{what}: woken early, at {woken:?}");
     assert!(
-        woken < due + Duration::from_millis(50),
+        woken < Duration::from_secs(1),
         "{what}: woken at {woken:?}, due at {due:?}: held hostage by the stuck thread"
     );
 }
@@ -113,9 +120,12 @@ fn assert_on_time(what: &str, woken: Duration, due: Duration) {
 #[test]
 fn a_stuck_drivers_timer_is_fired_by_a_helper() {
     for how in [Stuck::Sleeping, Stuck::Spinning] {
-        let woken = woken_while_stuck(DriverConfig::new(), how, || {
-            ringloop_io::time::sleep(Duration::from_millis(100))
-        });
+        let woken = woken_while_stuck(
+            DriverConfig::new(),
+            how,
+            || ringloop_io::time::sleep(Duration::from_millis(100)),
+            || {},
+        );
         assert_on_time(
             &format!("a timer ({how:?})"),
             woken,
@@ -131,7 +141,9 @@ fn a_stuck_drivers_completion_is_posted_by_a_kick_and_delivered_by_a_helper() {
     for how in [Stuck::Sleeping, Stuck::Spinning] {
         for defer_taskrun in [true, false] {
             let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (go_tx, go_rx) = mpsc::channel::<()>();
             let writer = thread::spawn(move || {
+                go_rx.recv().unwrap();
                 thread::sleep(Duration::from_millis(100));
                 std::io::Write::write_all(&mut &theirs, b"late").unwrap();
                 theirs
@@ -140,10 +152,15 @@ fn a_stuck_drivers_completion_is_posted_by_a_kick_and_delivered_by_a_helper() {
             config
                 .defer_taskrun(defer_taskrun)
                 .kick_signal(Some(libc::SIGURG));
-            let woken = woken_while_stuck(config, how, move || {
-                let file = ringloop_io::fs::File::from(std::os::fd::OwnedFd::from(ours));
-                Box::pin(async move { file.read(vec![0_u8; 16]).await })
-            });
+            let woken = woken_while_stuck(
+                config,
+                how,
+                move || {
+                    let file = ringloop_io::fs::File::from(std::os::fd::OwnedFd::from(ours));
+                    Box::pin(async move { file.read(vec![0_u8; 16]).await })
+                },
+                move || go_tx.send(()).unwrap(),
+            );
             drop(writer.join().unwrap());
             assert_on_time(
                 &format!("a read ({how:?}, defer_taskrun {defer_taskrun})"),

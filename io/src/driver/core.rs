@@ -47,7 +47,7 @@ use crate::driver::kick::Kicker;
 use crate::driver::lifecycle::{Completion, OpSlot, OpTable, Orphan, Reaped, INTERNAL};
 use crate::driver::ring::{Batch, Ring, CANCEL, WAKE};
 use crate::driver::shared::Shared;
-use crate::driver::wake::Park;
+use crate::driver::wake::{self, WakeRing};
 use crate::isolate::isolate;
 use crate::time::entry::TimerEntry;
 use crate::time::wheel::Wheel;
@@ -62,10 +62,6 @@ pub(crate) const BATCH_MIN_IN_FLIGHT: usize = 16;
 /// whole batch wait, which is what gathers a batch at this load (32 and 20 µs measured fewer
 /// enters than 16 and 10 µs at equal msg/s; DESIGN.md, "Batched parks").
 pub(crate) const BATCH_COMPLETIONS: u32 = 32;
-
-/// The longest a park blocks while the wake-up read is not armed (its re-arm failed): an
-/// unpark would go unseen until the park ends.
-const UNARMED_PARK_LIMIT: Duration = Duration::from_millis(1);
 
 /// Work collected while the core was borrowed, to run once it is released.
 #[derive(Default)]
@@ -100,6 +96,46 @@ impl Ready {
     /// How many wakers and orphans there are.
     pub(crate) fn len(&self) -> usize {
         self.wakers.len() + self.orphans.len()
+    }
+}
+
+/// The wake-up protocol's view of the core (`wake.rs`).
+impl WakeRing for Core {
+    fn wake_armed(&self) -> bool {
+        self.wake_armed
+    }
+
+    fn arm_wake(&mut self) -> io::Result<()> {
+        Core::arm_wake(self)
+    }
+
+    fn disarm_wake(&mut self) {
+        self.wake_armed = false;
+    }
+
+    fn submit(&mut self) -> io::Result<()> {
+        self.submit_or_reap()
+    }
+
+    fn submit_and_wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let batch = self.batch_for(timeout);
+        match self.ring.wait(timeout, batch) {
+            // The kernel wants its completions reaped first; `after_enter` does that.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => Ok(()),
+            waited => waited,
+        }
+    }
+
+    fn report_unarmed(&self, error: &io::Error) {
+        if self.helping && error.kind() == io::ErrorKind::WouldBlock {
+            // A helper found the queue full; the owner's next park arms it.
+            return;
+        }
+        log::warn!(
+            "ringloop: cannot arm the driver's wake-up read ({error}); parks poll every \
+             {:?} until it can be armed",
+            wake::UNARMED_PARK_LIMIT
+        );
     }
 }
 
@@ -267,27 +303,6 @@ impl Core {
         }
     }
 
-    /// Arms the wake-up read if it is not (a failed re-arm is retried here, at every park).
-    /// Returns whether it is armed: a park without it could miss an unpark, so it must not
-    /// block for long.
-    fn ensure_wake_armed(&mut self) -> bool {
-        if self.wake_armed {
-            return true;
-        }
-        match self.arm_wake() {
-            Ok(()) => true,
-            // A helper found the queue full; the owner's next park arms it.
-            Err(e) if self.helping && e.kind() == io::ErrorKind::WouldBlock => false,
-            Err(e) => {
-                log::warn!(
-                    "ringloop: cannot arm the driver's wake-up read ({e}); parks poll every \
-                     {UNARMED_PARK_LIMIT:?} until it can be armed"
-                );
-                false
-            }
-        }
-    }
-
     /// Queues an `ASYNC_CANCEL` of the op with `user_data` (owner thread).
     pub(crate) fn cancel(&mut self, user_data: u64) {
         if let Err(e) = self.try_cancel(user_data) {
@@ -375,37 +390,22 @@ impl Core {
             return Err(shut_down_error());
         }
         self.before_enter();
-        let armed = self.ensure_wake_armed();
         let now = Instant::now();
         let timer = self
             .timers
             .next_deadline()
             .map(|deadline| deadline.saturating_duration_since(now));
-        let mut timeout = match (timeout, timer) {
+        let timeout = match (timeout, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if !armed {
-            timeout = Some(timeout.map_or(UNARMED_PARK_LIMIT, |t| t.min(UNARMED_PARK_LIMIT)));
-        }
         if timeout == Some(Duration::ZERO) || !self.ready.is_empty() {
+            wake::ensure_armed(self);
             self.submit_or_reap()?;
             return self.after_enter();
         }
-        let wake = Arc::clone(&self.shared);
-        match wake.wake().begin_park() {
-            Park::Skip => self.submit_or_reap()?,
-            Park::Block => {
-                let batch = self.batch_for(timeout);
-                let waited = self.ring.wait(timeout, batch);
-                wake.wake().end_park();
-                if let Err(e) = waited {
-                    if !matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) {
-                        return Err(e);
-                    }
-                }
-            }
-        }
+        let shared = Arc::clone(&self.shared);
+        wake::park(shared.wake(), self, timeout)?;
         self.after_enter()
     }
 
@@ -471,11 +471,10 @@ impl Core {
         let mut cqes = mem::take(&mut self.cqes);
         let may_enter = !self.helping || self.ring.any_thread_may_enter();
         let drained = self.ring.drain(&mut cqes, may_enter);
-        let mut rearm = false;
+        let mut read_completed = false;
         for (user_data, completion) in cqes.drain(..) {
             if user_data == WAKE {
-                self.wake_armed = false;
-                rearm = !self.shut_down;
+                read_completed = true;
                 if completion.result < 0 && completion.result != -libc::ECANCELED {
                     log::debug!("ringloop: eventfd read failed: {:?}", completion);
                 }
@@ -490,9 +489,9 @@ impl Core {
             }
         }
         self.cqes = cqes;
-        if rearm {
-            // A failure is reported, and retried by the next park (`ensure_wake_armed`).
-            self.ensure_wake_armed();
+        if read_completed {
+            let rearm = !self.shut_down;
+            wake::read_completed(self, rearm);
         }
         drained
     }

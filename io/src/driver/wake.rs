@@ -43,9 +43,89 @@
 //!
 //! An eventfd write made for a wait that ended for another reason leaves its read completion
 //! for a later `park`, which then returns early once: a spurious wake-up, never a lost one.
-//! `tests/loom_wake.rs` checks this protocol under every interleaving, including that case.
+//!
+//! # The armed read
+//!
+//! The argument above holds only while the eventfd read is armed when the parker blocks. The
+//! read completes at most once per arming, so it is re-armed as soon as its completion is
+//! reaped ([`read_completed`]), and again before every park if that failed ([`park`], through
+//! [`ensure_armed`]): one failed re-arm must not lose every later unpark. A park that finds it
+//! cannot arm the read blocks for at most [`UNARMED_PARK_LIMIT`], so an unpark is seen late,
+//! never lost. `Core` runs these functions over its ring ([`WakeRing`]);
+//! `tests/loom_wake.rs` runs the same functions over a modelled eventfd and ring, under every
+//! interleaving, including a failed re-arm and a stale completion.
+
+use std::io;
+use std::time::Duration;
 
 use crate::loom::{AtomicU8, Ordering};
+
+/// The longest a park blocks while the wake-up read is not armed (its arming failed): an
+/// unpark would go unseen until the park ends.
+pub(crate) const UNARMED_PARK_LIMIT: Duration = Duration::from_millis(1);
+
+/// What the park sequence needs of the ring: the driver's core implements it over io_uring,
+/// the loom model over a modelled eventfd.
+pub(crate) trait WakeRing {
+    /// Whether the eventfd read is armed.
+    fn wake_armed(&self) -> bool;
+    /// Queues the eventfd read (and records it armed); it is submitted by the next enter.
+    fn arm_wake(&mut self) -> io::Result<()>;
+    /// The read's completion was reaped: record it disarmed.
+    fn disarm_wake(&mut self);
+    /// Submits what is queued, without waiting.
+    fn submit(&mut self) -> io::Result<()>;
+    /// Submits what is queued and waits for a completion, at most `timeout`.
+    fn submit_and_wait(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+    /// A failure to arm the read, for the log (the core is quiet when a helper, not the
+    /// owner, could not queue it).
+    fn report_unarmed(&self, error: &io::Error);
+}
+
+/// Arms the read unless it is armed; returns whether it is.
+pub(crate) fn ensure_armed(ring: &mut impl WakeRing) -> bool {
+    if ring.wake_armed() {
+        return true;
+    }
+    match ring.arm_wake() {
+        Ok(()) => true,
+        Err(e) => {
+            ring.report_unarmed(&e);
+            false
+        }
+    }
+}
+
+/// The read's completion was reaped: re-arm it now, unless the driver is shutting down (a
+/// failure is retried by the next [`park`]).
+pub(crate) fn read_completed(ring: &mut impl WakeRing, rearm: bool) {
+    ring.disarm_wake();
+    if rearm {
+        ensure_armed(ring);
+    }
+}
+
+/// The blocking part of a park: arm the read if needed, then steps 1 to 3 of the parker,
+/// waiting at most `timeout` (and at most [`UNARMED_PARK_LIMIT`] if the read is not armed).
+pub(crate) fn park(
+    state: &WakeState,
+    ring: &mut impl WakeRing,
+    timeout: Option<Duration>,
+) -> io::Result<()> {
+    let timeout = if ensure_armed(ring) {
+        timeout
+    } else {
+        Some(timeout.map_or(UNARMED_PARK_LIMIT, |t| t.min(UNARMED_PARK_LIMIT)))
+    };
+    match state.begin_park() {
+        Park::Skip => ring.submit(),
+        Park::Block => {
+            let waited = ring.submit_and_wait(timeout);
+            state.end_park();
+            waited
+        }
+    }
+}
 
 const AWAKE: u8 = 0;
 const NOTIFIED: u8 = 1;
