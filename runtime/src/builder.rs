@@ -34,6 +34,7 @@ pub struct Builder {
     ring_entries: Option<u32>,
     batch_wait: Option<Duration>,
     defer_taskrun: Option<bool>,
+    coop_taskrun: Option<bool>,
     stuck_worker_signal: Option<i32>,
     debug: Option<bool>,
     slow_poll_threshold: Duration,
@@ -51,6 +52,7 @@ impl Builder {
             ring_entries: None,
             batch_wait: None,
             defer_taskrun: None,
+            coop_taskrun: None,
             stuck_worker_signal: Some(DriverConfig::WORKER_KICK_SIGNAL),
             debug: None,
             slow_poll_threshold: DEFAULT_SLOW_POLL,
@@ -148,6 +150,15 @@ impl Builder {
         self
     }
 
+    /// With [`defer_taskrun(false)`](Self::defer_taskrun) only: cooperative task work
+    /// (`IORING_SETUP_COOP_TASKRUN`); see
+    /// [`DriverConfig::coop_taskrun`](ringloop_io::DriverConfig::coop_taskrun). For
+    /// comparisons; default off.
+    pub fn coop_taskrun(&mut self, on: bool) -> &mut Self {
+        self.coop_taskrun = Some(on);
+        self
+    }
+
     /// The signal sent to a worker thread stuck in a long poll (a blocking call or heavy
     /// computation in a task) so that the I/O of the other tasks on its ring still completes
     /// (default `SIGURG`; `None` never sends one).
@@ -214,6 +225,9 @@ impl Builder {
         }
         if let Some(on) = self.defer_taskrun {
             config.defer_taskrun(on);
+        }
+        if let Some(on) = self.coop_taskrun {
+            config.coop_taskrun(on);
         }
         Ok(config)
     }

@@ -49,8 +49,9 @@ impl RingloopRt {
 
 /// Applies the ring settings named by the environment, for A/B runs of the suite against a
 /// non-default setting (server children inherit the environment):
-/// `RINGLOOP_BENCH_DEFER_TASKRUN=0|1` and `RINGLOOP_BENCH_BATCH_WAIT_US=<µs>`. Unset: the
-/// runtime's defaults, which is what the suite measures.
+/// `RINGLOOP_BENCH_DEFER_TASKRUN=0|1`, `RINGLOOP_BENCH_COOP_TASKRUN=0|1` (with deferred task
+/// work off) and `RINGLOOP_BENCH_BATCH_WAIT_US=<µs>`. Unset: the runtime's defaults, which is
+/// what the suite measures.
 fn ring_settings(builder: &mut ringloop::Builder) -> io::Result<&mut ringloop::Builder> {
     let setting = |name: &str| match std::env::var(name) {
         Ok(value) => value.parse::<u64>().map(Some).map_err(|_| {
@@ -63,6 +64,9 @@ fn ring_settings(builder: &mut ringloop::Builder) -> io::Result<&mut ringloop::B
     };
     if let Some(on) = setting("RINGLOOP_BENCH_DEFER_TASKRUN")? {
         builder.defer_taskrun(on != 0);
+    }
+    if let Some(on) = setting("RINGLOOP_BENCH_COOP_TASKRUN")? {
+        builder.coop_taskrun(on != 0);
     }
     if let Some(micros) = setting("RINGLOOP_BENCH_BATCH_WAIT_US")? {
         builder.batch_wait(Duration::from_micros(micros));

@@ -19,6 +19,7 @@ pub struct DriverConfig {
     entries: u32,
     batch_wait: Duration,
     defer_taskrun: bool,
+    coop_taskrun: bool,
     shutdown_timeout: Duration,
     kick_signal: Option<i32>,
 }
@@ -47,6 +48,7 @@ impl DriverConfig {
             entries: 256,
             batch_wait: Self::DEFAULT_BATCH_WAIT,
             defer_taskrun: true,
+            coop_taskrun: false,
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
             kick_signal: None,
         }
@@ -150,6 +152,20 @@ impl DriverConfig {
 
     pub(crate) fn get_defer_taskrun(&self) -> bool {
         self.defer_taskrun
+    }
+
+    /// Without [deferred task work](DriverConfig::defer_taskrun) only: whether the kernel
+    /// runs completion work cooperatively (`IORING_SETUP_COOP_TASKRUN` with `TASKRUN_FLAG`,
+    /// Linux 5.19; default off): at the thread's next kernel entry or interrupt instead of
+    /// interrupting it at once. Measured about as slow as neither in our echo benchmark
+    /// (`DESIGN.md`, "Stuck workers"); here for comparisons.
+    pub fn coop_taskrun(&mut self, on: bool) -> &mut Self {
+        self.coop_taskrun = on;
+        self
+    }
+
+    pub(crate) fn get_coop_taskrun(&self) -> bool {
+        self.coop_taskrun && !self.defer_taskrun
     }
 
     pub(crate) fn get_entries(&self) -> u32 {

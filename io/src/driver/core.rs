@@ -45,7 +45,7 @@ use io_uring::{opcode, squeue, types};
 
 use crate::driver::kick::Kicker;
 use crate::driver::lifecycle::{Completion, OpSlot, OpTable, Orphan, Reaped, INTERNAL};
-use crate::driver::ring::{Batch, Ring, CANCEL, WAKE};
+use crate::driver::ring::{Batch, Ring, TaskWork, CANCEL, WAKE};
 use crate::driver::shared::Shared;
 use crate::driver::wake::{self, WakeRing};
 use crate::isolate::isolate;
@@ -182,7 +182,14 @@ struct Faults {
 
 impl Core {
     pub(crate) fn new(config: &DriverConfig) -> io::Result<Core> {
-        let ring = Ring::new(config.get_entries(), config.get_defer_taskrun())?;
+        let task_work = if config.get_defer_taskrun() {
+            TaskWork::Deferred
+        } else if config.get_coop_taskrun() {
+            TaskWork::Cooperative
+        } else {
+            TaskWork::Plain
+        };
+        let ring = Ring::new(config.get_entries(), task_work)?;
         let batch_wait = if ring.can_batch() {
             config.get_batch_wait()
         } else {

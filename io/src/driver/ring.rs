@@ -54,6 +54,9 @@ pub(crate) struct Ring {
     stats: DriverStats,
     /// Whether completions are deferred to this thread's enters (`IORING_SETUP_DEFER_TASKRUN`).
     defers: bool,
+    /// Whether the kernel flags pending task work (`TASKRUN_FLAG`: with deferred or
+    /// cooperative task work).
+    flags_taskrun: bool,
 }
 
 impl Ring {
@@ -61,16 +64,19 @@ impl Ring {
     /// `defer_taskrun` and the kernel has it, checks the features ringloop relies on, and makes
     /// one round trip through the kernel so that a seccomp filter that only blocks
     /// `io_uring_enter` is reported here, not at the first op.
-    pub(crate) fn new(entries: u32, defer_taskrun: bool) -> io::Result<Ring> {
+    pub(crate) fn new(entries: u32, task_work: TaskWork) -> io::Result<Ring> {
         let setup_error = |e| explain(e, "io_uring_setup", entries, Machine::probe());
-        let (uring, defers) = match build(entries, defer_taskrun) {
-            Ok(uring) => (uring, defer_taskrun),
-            // Kernels before 6.1 refuse these flags with EINVAL: run without them.
-            Err(e) if defer_taskrun && e.raw_os_error() == Some(libc::EINVAL) => {
-                (build(entries, false).map_err(setup_error)?, false)
-            }
+        let (uring, task_work) = match build(entries, task_work) {
+            Ok(uring) => (uring, task_work),
+            // Kernels before 6.1 (deferred) or 5.19 (cooperative) refuse these flags with
+            // EINVAL: run without them.
+            Err(e) if task_work != TaskWork::Plain && e.raw_os_error() == Some(libc::EINVAL) => (
+                build(entries, TaskWork::Plain).map_err(setup_error)?,
+                TaskWork::Plain,
+            ),
             Err(e) => return Err(setup_error(e)),
         };
+        let defers = task_work == TaskWork::Deferred;
         let params = uring.params();
         if !params.is_feature_ext_arg() || !params.is_feature_nodrop() {
             return Err(io::Error::new(
@@ -84,6 +90,7 @@ impl Ring {
             uring,
             stats: DriverStats::default(),
             defers,
+            flags_taskrun: task_work != TaskWork::Plain,
         };
         let probe = opcode::Nop::new().build().user_data(CANCEL);
         // SAFETY: a NOP refers to no memory; the ring is empty so the push cannot fail.
@@ -118,7 +125,7 @@ impl Ring {
     /// Whether the kernel holds completions that only an enter of this thread posts
     /// (deferred task work, `IORING_SQ_TASKRUN`).
     pub(crate) fn has_deferred(&mut self) -> bool {
-        self.defers && self.uring.submission().taskrun()
+        self.flags_taskrun && self.uring.submission().taskrun()
     }
 
     /// Whether a thread other than the one that made the ring may enter it (submit, or flush
@@ -248,20 +255,39 @@ impl Ring {
     }
 }
 
+/// When the kernel runs a ring's completion work (the second half of an op: the receive
+/// after the socket woke, which posts the CQE).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskWork {
+    /// Only inside the owner thread's enters (`DEFER_TASKRUN`, with `SINGLE_ISSUER`).
+    Deferred,
+    /// At the thread's next kernel entry or interrupt (`COOP_TASKRUN`).
+    Cooperative,
+    /// At once, interrupting the thread (the kernel's default).
+    Plain,
+}
+
 /// `io_uring_setup` for [`Ring::new`].
-fn build(entries: u32, defer_taskrun: bool) -> io::Result<IoUring> {
+fn build(entries: u32, task_work: TaskWork) -> io::Result<IoUring> {
     let mut builder = IoUring::builder();
     builder
         .setup_cqsize(entries.saturating_mul(2))
         .setup_clamp();
-    if defer_taskrun {
+    match task_work {
         // DEFER_TASKRUN requires SINGLE_ISSUER (the ring is only entered by the thread that
-        // made it, which `Driver` being `!Send` guarantees); TASKRUN_FLAG makes the kernel say
-        // when deferred work is waiting (`IORING_SQ_TASKRUN`).
-        builder
-            .setup_single_issuer()
-            .setup_defer_taskrun()
-            .setup_taskrun_flag();
+        // made it, which `Driver` being `!Send` guarantees; helpers kick it instead);
+        // TASKRUN_FLAG makes the kernel say when deferred work is waiting
+        // (`IORING_SQ_TASKRUN`).
+        TaskWork::Deferred => {
+            builder
+                .setup_single_issuer()
+                .setup_defer_taskrun()
+                .setup_taskrun_flag();
+        }
+        TaskWork::Cooperative => {
+            builder.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        TaskWork::Plain => {}
     }
     builder.build(entries)
 }
