@@ -518,37 +518,28 @@ impl Core {
         }
     }
 
-    /// The park loop of [`park`](Core::park): sleeps until there is a reason to look for work.
+    /// The sleep of [`park`](Core::park), then the bookkeeping of why it ended. Every
+    /// wake-up goes back to the run loop, which looks for work and parks again if there is
+    /// none (re-establishing the watch of `rescue.rs`): sleeping with a timeout, it was time
+    /// to look at declined work or busy siblings; sleeping unwatched (`unwatched`), the
+    /// wake-up may be a sibling's that started a busy stretch and cleared this worker's mark.
     fn sleep(&self, timeout: Option<Duration>, unwatched: bool) {
-        let handed = &self.shared.remotes[self.index].handed;
-        loop {
-            self.in_driver.set(true);
-            self.parker.borrow_mut().park(timeout);
-            self.in_driver.set(false);
-            if self.shared.is_shutdown() {
-                return;
-            }
-            if !self.local.is_idle() || !self.deque.is_empty() || !handed.is_empty() {
-                // Woken for a local task, or the park's own reaping woke tasks onto this
-                // worker's deque. If a notifier also picked us, we count as searching.
-                self.is_searching
-                    .set(!self.shared.idle.unpark_worker_by_id(self.index));
-                return;
-            }
-            if !self.shared.idle.is_parked(self.index) {
-                // A notifier took us off the sleeper list: we are a searcher now.
-                self.is_searching.set(true);
-                return;
-            }
-            if timeout.is_some() || (unwatched && self.any_sibling_busy()) {
-                // Time to look at the declined work or the busy siblings again; or a sibling
-                // started a busy stretch, which this worker must now watch.
-                self.is_searching
-                    .set(!self.shared.idle.unpark_worker_by_id(self.index));
-                return;
-            }
-            // Spurious wake-up: sleep again.
+        debug_assert!(timeout.is_some() || unwatched);
+        self.in_driver.set(true);
+        self.parker.borrow_mut().park(timeout);
+        self.in_driver.set(false);
+        if self.shared.is_shutdown() {
+            return;
         }
+        if !self.shared.idle.is_parked(self.index) {
+            // A notifier took us off the sleeper list: we are a searcher now.
+            self.is_searching.set(true);
+            return;
+        }
+        // Woken for a local task, by the park's own reaping (tasks on this worker's deque),
+        // by the timeout, or by a sibling. If a notifier also picked us, we count as searching.
+        self.is_searching
+            .set(!self.shared.idle.unpark_worker_by_id(self.index));
     }
 }
 
