@@ -22,6 +22,8 @@ mod worker;
 
 #[cfg(all(test, loom))]
 mod loom_idle;
+#[cfg(all(test, loom))]
+mod loom_rescue;
 
 pub(crate) use idle::MAX_WORKERS;
 
