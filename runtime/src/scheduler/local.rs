@@ -8,24 +8,37 @@
 //! - `queue`: the owner thread's run queue, a plain `VecDeque` with no synchronization. Only the
 //!   thread that entered the runtime with this `LocalShared` (see [`context`]) touches it.
 //! - `remote`: a mutex-protected queue for wakes from other threads, followed by an unpark of
-//!   the owner. A flag lets the owner skip the lock while it is empty.
+//!   the owner; `closed` once the owner shut down. Any thread pushes; the owner takes.
+//! - `remote_pending`: set by a pusher and cleared by the owner, both under `remote`'s lock;
+//!   read without it by the owner, to skip the lock while the remote queue is empty.
+//! - `unparker`: set once (at creation, or by the owner before it first looks at its
+//!   queues); read by pushers.
 //! - `owned`: the owner list of its tasks, for shutdown and `all_tasks`.
 //!
 //! The owner test is a pointer comparison with the thread's context, so a wake on the owner
 //! thread costs a thread-local read and a `push_back`, with no atomic operation.
+//!
+//! A wake from another thread:
+//! 1. lock `remote`; if `closed`, drop the task (shutdown has cancelled it) and stop;
+//! 2. push it, set `remote_pending`, unlock;
+//! 3. unpark the owner, if its unparker is set.
+//!
+//! The owner, before it parks, finds its queue empty and `remote_pending` clear; a push after
+//! that look unparks it, and a `park` after an `unpark` returns at once, so the next look
+//! finds the task. The loom model `loom_local.rs` checks all of this with the real queue,
+//! tasks, `block_on` loop and parker.
 
 use crate::context;
 use crate::debug::DebugConfig;
-use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::loom::{AtomicBool, Mutex, OnceLock, Ordering, UnsafeCell};
 use crate::metrics::Counters;
 use crate::park::{Park, Unparker};
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule};
-use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 /// How many local tasks run between two polls of the `block_on` future (and two checks of the
@@ -92,9 +105,11 @@ impl LocalShared {
     /// # Safety
     /// The caller is the owner thread, and `f` does not run tasks (which could re-enter).
     unsafe fn with_queue<R>(&self, f: impl FnOnce(&mut VecDeque<Runnable>) -> R) -> R {
-        // SAFETY: per the contract, only the owner thread gets here and nothing re-enters
-        // while `f` runs, so this is the only reference.
-        f(unsafe { &mut *self.queue.get() })
+        self.queue.with_mut(|queue| {
+            // SAFETY: per the contract, only the owner thread gets here and nothing re-enters
+            // while `f` runs, so this is the only reference.
+            f(unsafe { &mut *queue })
+        })
     }
 
     /// Queues from another thread and wakes the owner.
