@@ -25,8 +25,9 @@
 //!
 //! The owner, before it parks, finds its queue empty and `remote_pending` clear; a push after
 //! that look unparks it, and a `park` after an `unpark` returns at once, so the next look
-//! finds the task. The loom model `loom_local.rs` checks all of this with the real queue,
-//! tasks, `block_on` loop and parker.
+//! finds the task. An owner that sets its unparker late passes through the lock right after
+//! (see [`LocalShared::set_unparker`]). The loom model `loom_local.rs` checks all of this with
+//! the real queue, tasks, `block_on` loop and parker.
 
 use crate::context;
 use crate::debug::DebugConfig;
@@ -91,9 +92,21 @@ impl LocalShared {
         })
     }
 
-    /// Sets the owner's unparker, if it was not set yet.
+    /// Sets the owner's unparker, if it was not set yet. The owner thread calls it before it
+    /// first looks at its queues.
+    ///
+    /// Then it passes through the remote queue's lock. A task queued from another thread
+    /// meanwhile is either found by the owner or unparks it: the pusher's critical section
+    /// comes before this one (and the owner's next look at `remote_pending` sees its push) or
+    /// after it (and the pusher, reading the unparker after its critical section, finds it
+    /// set). Without the lock the two threads each write one location and then read the
+    /// other's (the pusher `remote_pending` then the unparker, the owner the unparker then
+    /// `remote_pending`), and both may read the old value: the task waits in the remote
+    /// queue while the owner parks with nobody to wake it (the loom model
+    /// `loom_local_remote_spawn_races_with_setting_the_unparker` found it).
     pub(crate) fn set_unparker(&self, unparker: Unparker) {
         let _ = self.unparker.set(unparker);
+        drop(self.remote.lock());
     }
 
     pub(crate) fn is_current(&self) -> bool {

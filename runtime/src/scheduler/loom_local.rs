@@ -17,6 +17,10 @@
 //! * **The owner-only run queue is never touched off its thread.** It is a loom `UnsafeCell`:
 //!   an access from a waking thread that is not ordered with the owner's would be reported as
 //!   a data race.
+//! * **A task queued while the owner sets its unparker is not lost** (the single-threaded
+//!   runtime sets it at its first `block_on`): this model found the owner parking with the
+//!   task queued, fixed in `LocalShared::set_unparker`. It needs the facade's `OnceLock`,
+//!   whose ordering loom can see.
 //! * **Shutdown racing with a remote wake loses nothing**: the task's future is dropped
 //!   exactly once, on the owner thread, and every task is freed (each holds a reference to
 //!   the queue, so the queue's count is back to one).
@@ -26,13 +30,13 @@ use super::Scheduler;
 use crate::context;
 use crate::debug::DebugConfig;
 use crate::park::{Park, ThreadParker};
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Mutex;
 use loom::thread::{self, JoinHandle, ThreadId};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// What the tasks of a model share with it.
 struct Record {
@@ -173,6 +177,52 @@ fn loom_local_shutdown_races_with_a_remote_wake() {
         drop(handle);
         drop(enter);
         assert_eq!(record.drops.load(Ordering::Relaxed), 1);
+        assert_eq!(Arc::strong_count(&local), 1, "a task was not freed");
+    });
+}
+
+/// A task spawned from another thread (through a `Handle`) while the owner's first `block_on`
+/// sets the unparker: the spawner either finds the unparker and unparks the owner, or the
+/// owner finds the task when it first looks at its queue.
+#[test]
+fn loom_local_remote_spawn_races_with_setting_the_unparker() {
+    loom::model(|| {
+        let local = LocalShared::new(None, 1);
+        let enter = context::enter(Scheduler::Single(local.clone()), local.clone());
+        let ran = Arc::new((AtomicBool::new(false), Mutex::new(None::<Waker>)));
+        let spawner = {
+            let (local, ran) = (local.clone(), ran.clone());
+            thread::spawn(move || {
+                let task = local.spawn_send(
+                    async move {
+                        ran.0.store(true, Ordering::Relaxed);
+                        if let Some(waker) = ran.1.lock().unwrap().take() {
+                            waker.wake();
+                        }
+                    },
+                    None,
+                );
+                drop(task);
+            })
+        };
+        let mut parker = ThreadParker::new();
+        local.set_unparker(parker.unparker());
+        let run = RunConfig {
+            debug: DebugConfig::default(),
+            counters: None,
+        };
+        // Done once the task ran (on this thread, so the flag needs no ordering).
+        let task_ran = std::future::poll_fn(|cx| {
+            if ran.0.load(Ordering::Relaxed) {
+                return Poll::Ready(());
+            }
+            *ran.1.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        });
+        local::block_on(&local, &mut parker, run, task_ran);
+        spawner.join().unwrap();
+        drop(enter);
+        drop(ran);
         assert_eq!(Arc::strong_count(&local), 1, "a task was not freed");
     });
 }
