@@ -8,6 +8,7 @@
 //! a runtime with `block_on`, like a plain thread.
 
 use crate::coop::BUDGET_PER_POLL;
+use crate::loom::thread_local;
 use crate::scheduler::{local::LocalShared, Scheduler};
 use crate::task::Header;
 use std::cell::{Cell, RefCell};
@@ -24,6 +25,7 @@ struct Context {
     budget: Cell<Option<u8>>,
 }
 
+// From the facade: each loom model thread needs a context of its own.
 thread_local! {
     static CONTEXT: Context = const {
         Context {

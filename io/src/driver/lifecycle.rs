@@ -37,6 +37,11 @@
 //!
 //! So the data is freed exactly once, and only after the kernel has finished with it.
 //!
+//! The loom model `loom_op_slot.rs` runs this slot with the future polling (and replacing its
+//! waker), the owner reaping and the future being dropped on three threads, and checks these
+//! claims under every interleaving: the data is freed once, after the CQE; no wake-up is lost;
+//! every waker handle is dropped once; and no user code runs while a slot's lock is held.
+//!
 //! # Invariants of the table
 //!
 //! * `user_data` of an op is `generation << 32 | index`, with bit 63 clear; internal entries
@@ -48,10 +53,11 @@
 
 use std::fmt;
 use std::io;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::loom::{lock, Mutex};
+use crate::loom::{lock, Mutex, MutexGuard};
 
 /// A completion queue entry, as an op sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +104,29 @@ pub(crate) struct OpSlot {
     state: Mutex<Lifecycle>,
 }
 
+/// The slot's lock, held. Under the loom model it also marks the thread as holding an op
+/// slot's lock, so that the model's wakers and op data can check that they never run under one.
+struct Locked<'a> {
+    // Declared first, so dropped first: the mark is cleared only once the lock is released.
+    guard: MutexGuard<'a, Lifecycle>,
+    #[cfg(all(test, loom))]
+    _held: super::loom_op_slot::SlotLockHeld,
+}
+
+impl Deref for Locked<'_> {
+    type Target = Lifecycle;
+
+    fn deref(&self) -> &Lifecycle {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Lifecycle {
+        &mut self.guard
+    }
+}
+
 /// What the future found when it polled its slot.
 #[must_use]
 pub(crate) enum Poll {
@@ -137,6 +166,14 @@ impl OpSlot {
         }
     }
 
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            guard: lock(&self.state),
+            #[cfg(all(test, loom))]
+            _held: super::loom_op_slot::SlotLockHeld::mark(),
+        }
+    }
+
     /// The future polls: take the completion, or register the waker.
     ///
     /// User code (the waker's `clone` and the old waker's `Drop`) runs outside the lock, and
@@ -144,7 +181,7 @@ impl OpSlot {
     /// still owns its data.
     pub(crate) fn poll(&self, waker: &Waker) -> Poll {
         {
-            let mut state = lock(&self.state);
+            let mut state = self.lock();
             match &mut *state {
                 Lifecycle::Waiting(old) if old.will_wake(waker) => return Poll::Pending,
                 Lifecycle::Waiting(_) => {}
@@ -158,7 +195,7 @@ impl OpSlot {
             }
         }
         let new = waker.clone();
-        let mut state = lock(&self.state);
+        let mut state = self.lock();
         match &mut *state {
             Lifecycle::Waiting(old) => {
                 let old = std::mem::replace(old, new);
@@ -187,7 +224,7 @@ impl OpSlot {
     /// The waker the slot held is handed back in [`Dropped::NeedsCancel`], to be dropped
     /// outside the lock, once the cancel is queued.
     pub(crate) fn transition_to_ignored<D: Orphan + 'static>(&self, data: D) -> Dropped<D> {
-        let mut state = lock(&self.state);
+        let mut state = self.lock();
         match &*state {
             Lifecycle::Completed(c) => {
                 let c = *c;
@@ -207,7 +244,7 @@ impl OpSlot {
 
     /// The owner reaped this op's CQE.
     pub(crate) fn transition_to_completed(&self, completion: Completion) -> Reaped {
-        let mut state = lock(&self.state);
+        let mut state = self.lock();
         match std::mem::replace(&mut *state, Lifecycle::Finished) {
             Lifecycle::Waiting(waker) => {
                 *state = Lifecycle::Completed(completion);
@@ -226,7 +263,7 @@ impl OpSlot {
 
 impl fmt::Debug for OpSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match &*lock(&self.state) {
+        let state = match &*self.lock() {
             Lifecycle::Waiting(_) => "Waiting",
             Lifecycle::Completed(_) => "Completed",
             Lifecycle::Ignored(_) => "Ignored",

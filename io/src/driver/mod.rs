@@ -1,7 +1,8 @@
 //! The driver: one io_uring per thread, its op table and timer wheel, and its parker.
 //!
 //! * [`ring`]: the io_uring instance (batched submission, overflow-safe reaping).
-//! * [`lifecycle`]: the op slots and the state diagram of an op.
+//! * [`lifecycle`]: the op slots and the state diagram of an op; `loom_op_slot`: its loom
+//!   model.
 //! * [`wake`]: the park/unpark protocol; [`shared`]: the cross-thread half and [`Unparker`].
 //! * [`core`]: the thread-local half; [`current`]: the thread's current driver.
 //! * [`setup_error`]: errors that say why io_uring is unavailable and how to fix it.
@@ -12,6 +13,8 @@ pub(crate) mod core;
 pub(crate) mod current;
 mod kick;
 pub(crate) mod lifecycle;
+#[cfg(all(test, loom))]
+mod loom_op_slot;
 mod ring;
 mod setup_error;
 pub(crate) mod shared;

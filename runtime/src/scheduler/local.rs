@@ -8,24 +8,38 @@
 //! - `queue`: the owner thread's run queue, a plain `VecDeque` with no synchronization. Only the
 //!   thread that entered the runtime with this `LocalShared` (see [`context`]) touches it.
 //! - `remote`: a mutex-protected queue for wakes from other threads, followed by an unpark of
-//!   the owner. A flag lets the owner skip the lock while it is empty.
+//!   the owner; `closed` once the owner shut down. Any thread pushes; the owner takes.
+//! - `remote_pending`: set by a pusher and cleared by the owner, both under `remote`'s lock;
+//!   read without it by the owner, to skip the lock while the remote queue is empty.
+//! - `unparker`: set once (at creation, or by the owner before it first looks at its
+//!   queues); read by pushers.
 //! - `owned`: the owner list of its tasks, for shutdown and `all_tasks`.
 //!
 //! The owner test is a pointer comparison with the thread's context, so a wake on the owner
 //! thread costs a thread-local read and a `push_back`, with no atomic operation.
+//!
+//! A wake from another thread:
+//! 1. lock `remote`; if `closed`, drop the task (shutdown has cancelled it) and stop;
+//! 2. push it, set `remote_pending`, unlock;
+//! 3. unpark the owner, if its unparker is set.
+//!
+//! The owner, before it parks, finds its queue empty and `remote_pending` clear; a push after
+//! that look unparks it, and a `park` after an `unpark` returns at once, so the next look
+//! finds the task. An owner that sets its unparker late passes through the lock right after
+//! (see [`LocalShared::set_unparker`]). The loom model `loom_local.rs` checks all of this with
+//! the real queue, tasks, `block_on` loop and parker.
 
 use crate::context;
 use crate::debug::DebugConfig;
-use crate::loom::{AtomicBool, Mutex, Ordering};
+use crate::loom::{AtomicBool, Mutex, OnceLock, Ordering, UnsafeCell};
 use crate::metrics::Counters;
 use crate::park::{Park, Unparker};
 use crate::task::{OwnedTasks, RawTask, Runnable, Schedule};
-use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 /// How many local tasks run between two polls of the `block_on` future (and two checks of the
@@ -78,9 +92,21 @@ impl LocalShared {
         })
     }
 
-    /// Sets the owner's unparker, if it was not set yet.
+    /// Sets the owner's unparker, if it was not set yet. The owner thread calls it before it
+    /// first looks at its queues.
+    ///
+    /// Then it passes through the remote queue's lock. A task queued from another thread
+    /// meanwhile is either found by the owner or unparks it: the pusher's critical section
+    /// comes before this one (and the owner's next look at `remote_pending` sees its push) or
+    /// after it (and the pusher, reading the unparker after its critical section, finds it
+    /// set). Without the lock the two threads each write one location and then read the
+    /// other's (the pusher `remote_pending` then the unparker, the owner the unparker then
+    /// `remote_pending`), and both may read the old value: the task waits in the remote
+    /// queue while the owner parks with nobody to wake it (the loom model
+    /// `loom_local_remote_spawn_races_with_setting_the_unparker` found it).
     pub(crate) fn set_unparker(&self, unparker: Unparker) {
         let _ = self.unparker.set(unparker);
+        drop(self.remote.lock());
     }
 
     pub(crate) fn is_current(&self) -> bool {
@@ -92,9 +118,11 @@ impl LocalShared {
     /// # Safety
     /// The caller is the owner thread, and `f` does not run tasks (which could re-enter).
     unsafe fn with_queue<R>(&self, f: impl FnOnce(&mut VecDeque<Runnable>) -> R) -> R {
-        // SAFETY: per the contract, only the owner thread gets here and nothing re-enters
-        // while `f` runs, so this is the only reference.
-        f(unsafe { &mut *self.queue.get() })
+        self.queue.with_mut(|queue| {
+            // SAFETY: per the contract, only the owner thread gets here and nothing re-enters
+            // while `f` runs, so this is the only reference.
+            f(unsafe { &mut *queue })
+        })
     }
 
     /// Queues from another thread and wakes the owner.

@@ -2,9 +2,12 @@
 //!
 //! - `multi_thread/`: worker threads with work-stealing deques.
 //! - `single_thread/`: everything on the thread that calls `block_on`, asyncio's model.
-//! - `local.rs`: the per-thread queue of tasks that must stay on one thread, used by both.
+//! - `local.rs`: the per-thread queue of tasks that must stay on one thread, used by both;
+//!   `loom_local.rs`: its loom model.
 
 pub(crate) mod local;
+#[cfg(all(test, loom))]
+mod loom_local;
 pub(crate) mod multi_thread;
 pub(crate) mod single_thread;
 
