@@ -67,7 +67,9 @@ impl RuntimeKind {
     /// Builds the runtime; multi-threaded kinds get `workers` worker threads.
     pub fn build(self, workers: usize) -> io::Result<AnyRuntime> {
         Ok(match self {
-            RuntimeKind::RingloopMulti => AnyRuntime::Ringloop(Box::new(RingloopRt::multi(workers)?)),
+            RuntimeKind::RingloopMulti => {
+                AnyRuntime::Ringloop(Box::new(RingloopRt::multi(workers)?))
+            }
             RuntimeKind::RingloopSingle => AnyRuntime::Ringloop(Box::new(RingloopRt::single()?)),
             RuntimeKind::TokioMulti => AnyRuntime::Tokio(TokioRt::multi(workers)?),
             RuntimeKind::TokioCurrent => AnyRuntime::Tokio(TokioRt::current()?),
