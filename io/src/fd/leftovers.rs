@@ -197,8 +197,12 @@ impl Leftovers {
             Self::settle(&mut guard, &self.active);
             waiters
         };
+        // Each waker is user code of its own: one that panics must not cost the others their
+        // wake-up (they wait for this call alone, with no op in the kernel).
         for waker in waiters {
-            waker.wake();
+            isolate("an op woke the ops waiting for a dropped op", || {
+                waker.wake()
+            });
         }
     }
 
@@ -441,7 +445,26 @@ pub(crate) fn received<B: IoBufMut>(
             Some(Item::Received(Received::new(buf, n, from())))
         }
         // Cancelled (or interrupted) before anything was received.
-        e if e == -libc::ECANCELED || e == -libc::EINTR => None,
-        e => Some(Item::Failed(io::Error::from_raw_os_error(-e))),
+        e if e == -libc::ECANCELED || e == -libc::EINTR => {
+            drop_unused(buf);
+            None
+        }
+        e => {
+            drop_unused(buf);
+            Some(Item::Failed(io::Error::from_raw_os_error(-e)))
+        }
     }
+}
+
+/// Drops the buffer of a dropped read that received nothing. Its `Drop` is user code: a
+/// panic there must not keep the caller from calling [`Leftovers::orphan_finished`], or the
+/// descriptor would count the dropped read in flight forever and every later read on it
+/// would wait for it.
+fn drop_unused<B: IoBufMut>(buf: B) {
+    isolate(
+        "the io driver released the buffer of a dropped read",
+        || {
+            drop(buf);
+        },
+    );
 }
