@@ -42,11 +42,13 @@
 //!
 //! # Concurrent accepts
 //!
-//! By default each listener has one accepting task. `--with concurrent_accepts` gives each
-//! two or three, each with its share of the connections: that currently fails now and then
-//! on the two-worker flavour (an accept stays armed in the kernel beside a connection waiting
-//! in the listener's queue after another accept on the listener was cancelled), reproduced
-//! alone by `tests/tcp_accept_concurrent.rs` (ignored until it is fixed).
+//! Each listener has one to three accepting tasks, each with its share of the connections
+//! (`--with concurrent_accepts` makes it two or three, `--without concurrent_accepts` one).
+//! Several used to fail now and then on the two-worker flavour: an accept stayed armed in the
+//! kernel beside a connection waiting in the listener's queue after another accept on the
+//! listener was cancelled (the kernel wakes one exclusive accept poll per connection). A
+//! listener now has one accept in the kernel at a time; `tests/tcp_accept_concurrent.rs`
+//! reproduces the old failure alone.
 
 #[macro_use]
 #[allow(unused_macros)]

@@ -128,3 +128,79 @@ fn a_waiting_accept_is_woken_though_the_waker_before_it_panics() {
         both.expect("an accept waiting behind the panicking waker was never woken");
     });
 }
+
+/// A buffer whose `set_init` panics (as a hostile `IoBufMut` may).
+struct PanicsInSetInit(Vec<u8>);
+
+// SAFETY: as for `PanicsInDrop`.
+unsafe impl IoBuf for PanicsInSetInit {
+    fn stable_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+    fn bytes_init(&self) -> usize {
+        self.0.len()
+    }
+    fn bytes_total(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+// SAFETY: as for `PanicsInDrop`.
+unsafe impl IoBufMut for PanicsInSetInit {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr()
+    }
+    unsafe fn set_init(&mut self, _len: usize) {
+        panic!("a buffer panics in set_init (on purpose)");
+    }
+}
+
+/// A read whose completion arrives after its future was dropped, into a buffer that panics
+/// when the driver keeps its bytes: those bytes are lost (the buffer would not take them),
+/// but the socket must not count the dropped read in flight forever.
+#[test]
+fn a_read_after_a_dropped_read_whose_buffer_panics_in_set_init_is_served() {
+    single_threaded().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut read = server.read(PanicsInSetInit(Vec::with_capacity(64)));
+        let pending = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
+        })
+        .await;
+        assert!(pending);
+        std::io::Write::write_all(&mut client, b"lost").unwrap();
+        // Let the completion arrive (reaped, not polled), then drop the read.
+        ringloop::sleep(Duration::from_millis(20)).await.unwrap();
+        drop(read);
+        std::io::Write::write_all(&mut client, b"kept").unwrap();
+        let next = ringloop::timeout(Duration::from_secs(5), server.read(vec![0u8; 64])).await;
+        let (n, buf) = next.expect("the next read waits for the dropped read forever");
+        let got = &buf[..n.unwrap()];
+        assert!(got.ends_with(b"kept"), "{got:?}");
+    });
+}
+
+/// A socket closed while it still holds the bytes of a dropped read, in a buffer whose
+/// `Drop` panics: closing the socket must not panic (the panic is caught and logged).
+#[test]
+fn closing_a_socket_with_a_kept_buffer_that_panics_in_drop_does_not_panic() {
+    single_threaded().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut read = server.read(PanicsInDrop(Vec::with_capacity(64)));
+        let pending = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
+        })
+        .await;
+        assert!(pending);
+        std::io::Write::write_all(&mut client, b"kept").unwrap();
+        ringloop::sleep(Duration::from_millis(20)).await.unwrap();
+        // The bytes arrived: dropping the read keeps them, in the hostile buffer.
+        drop(read);
+        let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
+        assert!(closed.is_ok(), "closing the socket panicked");
+    });
+}

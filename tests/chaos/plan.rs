@@ -35,7 +35,8 @@ impl Flavor {
 
 /// What `--without` can turn off.
 pub(crate) const WITHOUT: &str = "drop_read, drop_write, drop_accept, hostile, armed, block, \
-                                  sleep, partial_write, tiny_read, kills, panics, shutdown";
+                                  sleep, partial_write, tiny_read, kills, panics, shutdown, \
+                                  concurrent_accepts";
 
 /// What `--with` can turn on.
 pub(crate) const WITH: &str = "concurrent_accepts";
@@ -93,9 +94,9 @@ pub(crate) struct Plan {
     pub(crate) odds: Odds,
     /// Tasks accepting from each listener at once, each its share of the connections (then
     /// a dropped accept's connection may go to another of them, and several may wait on the
-    /// listener's leftovers). One unless `--with concurrent_accepts`: an accept cancelled
-    /// while another one on the same listener is armed can strand a connection in the
-    /// listener's queue (see `ConcurrentAccepts` in the module docs of `chaos.rs`).
+    /// listener's leftovers): one to three; `--without concurrent_accepts` makes it one,
+    /// `--with concurrent_accepts` two or three (see "Concurrent accepts" in the module docs of
+    /// `chaos.rs`).
     pub(crate) acceptors: usize,
     /// Tasks that only sleep (with timeouts and hostile wakers), killable any time.
     pub(crate) sleepers: usize,
@@ -128,7 +129,8 @@ impl Plan {
             partial_write: rng.range(2..6),
             tiny_read: rng.range(6..20),
         };
-        let acceptors = 1;
+        // Its own stream, so that the rest of the plan is what it was when this was fixed at 1.
+        let acceptors = rng.fork(7 << 40).range(1..4);
         let sleepers = rng.range(1..5);
         let blockers = if flavor == Flavor::Multi {
             rng.range(1..3)
@@ -180,6 +182,7 @@ impl Plan {
                 }
             }
             "shutdown" => self.shutdown_after = None,
+            "concurrent_accepts" => self.acceptors = 1,
             _ => return Err(format!("no chaos named {name}; one of {WITHOUT}")),
         }
         Ok(())

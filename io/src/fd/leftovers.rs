@@ -69,7 +69,9 @@ pub(crate) struct Leftovers {
 struct State {
     /// Dropped ops whose completion has not been handled yet.
     in_flight: usize,
-    /// New ops waiting for `in_flight` to reach zero.
+    /// An accept of this listener is in the kernel (see [`Leftovers::accept`]).
+    accepting: bool,
+    /// New ops waiting for `in_flight` to reach zero (and accepts for `accepting` to clear).
     waiters: Vec<Waker>,
     /// What the dropped ops left, oldest first.
     items: VecDeque<Item>,
@@ -197,13 +199,7 @@ impl Leftovers {
             Self::settle(&mut guard, &self.active);
             waiters
         };
-        // Each waker is user code of its own: one that panics must not cost the others their
-        // wake-up (they wait for this call alone, with no op in the kernel).
-        for waker in waiters {
-            isolate("an op woke the ops waiting for a dropped op", || {
-                waker.wake()
-            });
-        }
+        wake_all(waiters);
     }
 
     /// Registers `waker` to be woken when no dropped op is in flight. Returns `false` if none
@@ -212,7 +208,7 @@ impl Leftovers {
         let waker = waker.clone();
         let mut guard = lock(&self.state);
         match guard.as_mut() {
-            Some(state) if state.in_flight > 0 => {
+            Some(state) if state.in_flight > 0 || state.accepting => {
                 state.waiters.push(waker);
                 true
             }
@@ -300,23 +296,52 @@ impl Leftovers {
         Take::Ready(taken)
     }
 
-    /// Step 3 of an accept: takes the oldest connection a dropped accept left.
+    /// Step 3 of an accept: takes the oldest connection a dropped accept left, or else, if no
+    /// other accept of the listener is in the kernel, claims that place (`Take::Nothing`: the
+    /// caller submits, and calls [`accept_finished`](Leftovers::accept_finished) once its
+    /// accept has left the kernel).
     pub(crate) fn take_connection(&self) -> Take<(OwnedFd, SockAddr)> {
         let mut guard = lock(&self.state);
-        let Some(state) = guard.as_mut() else {
-            return Take::Nothing;
-        };
+        let state = guard.get_or_insert_with(Box::default);
         if state.in_flight > 0 {
             return Take::Wait;
         }
-        let taken = match state.items.pop_front() {
-            None => return Take::Nothing,
-            Some(Item::Accepted(fd, addr)) => (fd, addr),
+        match state.items.pop_front() {
+            Some(Item::Accepted(fd, addr)) => {
+                Self::settle(&mut guard, &self.active);
+                return Take::Ready((fd, addr));
+            }
             // A listener never receives; nothing else is stored for it.
-            Some(_) => return Take::Nothing,
+            Some(_) | None => {}
+        }
+        if state.accepting {
+            return Take::Wait;
+        }
+        state.accepting = true;
+        self.active.store(true, Ordering::Release);
+        Take::Nothing
+    }
+
+    /// An accept that claimed the listener's place in the kernel
+    /// ([`take_connection`](Leftovers::take_connection)) has left it (completed, failed to
+    /// submit, or handed to the driver as an orphan whose completion was handled): wakes the
+    /// accepts waiting for the place.
+    pub(crate) fn accept_finished(&self) {
+        let waiters = {
+            let mut guard = lock(&self.state);
+            let Some(state) = guard.as_mut() else {
+                return;
+            };
+            state.accepting = false;
+            let waiters = if state.in_flight == 0 {
+                std::mem::take(&mut state.waiters)
+            } else {
+                Vec::new()
+            };
+            Self::settle(&mut guard, &self.active);
+            waiters
         };
-        Self::settle(&mut guard, &self.active);
-        Take::Ready(taken)
+        wake_all(waiters);
     }
 
     /// Step 3 of a stream read into `buf`, all of it: `Ready(Some(result))` if it was served
@@ -381,11 +406,17 @@ impl Leftovers {
         }
     }
 
-    /// Step 3 of an accept: as [`read_into`](Leftovers::read_into), for a connection.
+    /// Step 3 of an accept: as [`read_into`](Leftovers::read_into), for a connection; and
+    /// one accept of a listener at a time in the kernel: `Ready(None)` claims that place.
+    ///
+    /// The kernel arms an accept's poll as an exclusive waiter, so a new connection wakes one
+    /// armed accept only; if that one is being cancelled, the wake-up is spent on it and the
+    /// other armed accepts never hear of the connection, which then sits in the queue while
+    /// they wait (found by `tests/chaos.rs`; `tests/tcp_accept_concurrent.rs`). With one
+    /// accept in the kernel there is no other to miss it: the next accept, submitted once
+    /// the cancelled one has left, finds the connection queued. Accepts on one listener are
+    /// serialised by the kernel's queue anyway; concurrent acceptors now wait here instead.
     pub(crate) fn accept(&self, cx: &mut Context<'_>) -> Poll<Option<(OwnedFd, SockAddr)>> {
-        if !self.is_active() {
-            return Poll::Ready(None);
-        }
         loop {
             match self.take_connection() {
                 Take::Ready(connection) => return Poll::Ready(Some(connection)),
@@ -399,7 +430,7 @@ impl Leftovers {
     /// Clears `active` once nothing is left (called with the lock held).
     fn settle(state: &mut Option<Box<State>>, active: &AtomicBool) {
         if let Some(s) = state {
-            if s.in_flight == 0 && s.items.is_empty() && s.waiters.is_empty() {
+            if s.in_flight == 0 && !s.accepting && s.items.is_empty() && s.waiters.is_empty() {
                 active.store(false, Ordering::Release);
             }
         }
@@ -431,40 +462,77 @@ fn drop_kept(kept: Option<Box<dyn IoBuf>>) {
 /// completion arrives: the bytes it received, in `buf` (with the sender `from` gives, for a
 /// datagram), or the error it failed with; nothing if it was cancelled before it received
 /// anything.
+///
+/// It runs user code (the buffer's `set_init`, `stable_ptr`, `bytes_total` and `Drop`), and
+/// the caller must call [`Leftovers::orphan_finished`] whatever happens, or the descriptor
+/// would count the dropped read in flight forever and every later read on it would wait for
+/// it. So a panic is caught here (and logged): the item made before it is kept (an error),
+/// or else nothing (the bytes of a buffer that panicked while keeping them are lost).
 pub(crate) fn received<B: IoBufMut>(
-    mut buf: B,
+    buf: B,
     completion: Completion,
     from: impl FnOnce() -> Option<SockAddr>,
 ) -> Option<Item> {
-    match completion.result {
-        n if n >= 0 => {
-            let n = n as usize;
-            // SAFETY: the kernel wrote `n` bytes at the start of the buffer, `n` being at
-            // most the length it was given, `bytes_total()`.
-            unsafe { buf.set_init(n) };
-            Some(Item::Received(Received::new(buf, n, from())))
-        }
-        // Cancelled (or interrupted) before anything was received.
-        e if e == -libc::ECANCELED || e == -libc::EINTR => {
-            drop_unused(buf);
-            None
-        }
-        e => {
-            drop_unused(buf);
-            Some(Item::Failed(io::Error::from_raw_os_error(-e)))
-        }
+    let mut item = None;
+    isolate(
+        "the io driver kept or released the buffer of a dropped read",
+        || {
+            let mut buf = buf;
+            match completion.result {
+                n if n >= 0 => {
+                    let n = n as usize;
+                    // SAFETY: the kernel wrote `n` bytes at the start of the buffer, `n` being
+                    // at most the length it was given, `bytes_total()`.
+                    unsafe { buf.set_init(n) };
+                    item = Some(Item::Received(Received::new(buf, n, from())));
+                }
+                // Cancelled (or interrupted) before anything was received.
+                e if e == -libc::ECANCELED || e == -libc::EINTR => drop(buf),
+                e => {
+                    item = Some(Item::Failed(io::Error::from_raw_os_error(-e)));
+                    drop(buf);
+                }
+            }
+        },
+    );
+    item
+}
+
+/// Wakes each of `waiters`. Each waker is user code of its own: one that panics must not
+/// cost the others their wake-up (they wait for this call alone, with no op in the kernel).
+fn wake_all(waiters: Vec<Waker>) {
+    for waker in waiters {
+        isolate("an op woke the ops waiting for a dropped op", || {
+            waker.wake()
+        });
     }
 }
 
-/// Drops the buffer of a dropped read that received nothing. Its `Drop` is user code: a
-/// panic there must not keep the caller from calling [`Leftovers::orphan_finished`], or the
-/// descriptor would count the dropped read in flight forever and every later read on it
-/// would wait for it.
-fn drop_unused<B: IoBufMut>(buf: B) {
-    isolate(
-        "the io driver released the buffer of a dropped read",
-        || {
-            drop(buf);
-        },
-    );
+impl Drop for Leftovers {
+    /// The descriptor is closed with leftovers nobody took: kept buffers are the data of
+    /// futures that are gone, so a panic in their `Drop` is caught and logged (it would
+    /// otherwise surface in whatever code dropped the socket, perhaps while unwinding).
+    fn drop(&mut self) {
+        let state = match self.state.get_mut() {
+            Ok(state) => state.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(state) = state {
+            for item in state.items {
+                isolate(
+                    "a socket was closed with the bytes of a dropped read",
+                    || {
+                        drop(item);
+                    },
+                );
+            }
+            // Wakers of ops that were dropped while they waited (their ops borrowed the socket,
+            // so none is waiting any more).
+            for waker in state.waiters {
+                isolate("a socket was closed with the waker of a dropped op", || {
+                    drop(waker);
+                });
+            }
+        }
+    }
 }

@@ -22,6 +22,10 @@ pub(crate) struct Accept {
     /// Boxed: the kernel writes the peer's address and its length here at completion, and
     /// the box's memory does not move with `Accept`.
     addr: Box<PeerAddr>,
+    /// This accept holds its listener's one place in the kernel
+    /// ([`Leftovers::accept`](crate::fd::Leftovers::accept)): it gives it back when it leaves
+    /// the kernel, or when it is dropped before it got there (a submission that unwound).
+    holds_place: bool,
 }
 
 /// Where the kernel writes the accepted peer's address.
@@ -45,7 +49,32 @@ impl Accept {
                 storage: unsafe { mem::zeroed() },
                 len: 0,
             }),
+            holds_place: false,
         }
+    }
+
+    /// Gives the listener's place in the kernel back, if this accept holds it.
+    fn leave(&mut self) {
+        if std::mem::take(&mut self.holds_place) {
+            self.fd.leftovers().accept_finished();
+        }
+    }
+
+    /// The accepted descriptor and peer address of a completion.
+    fn accepted(&self, completion: Completion) -> io::Result<(OwnedFd, SockAddr)> {
+        let fd = completion.into_result()?;
+        // SAFETY: a successful accept returns a new descriptor that nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: the kernel wrote a socket address of `len` bytes (at most the storage's
+        // size, which it was given) into `storage`.
+        let addr = unsafe { SockAddr::new(self.addr.storage, self.addr.len) };
+        Ok((fd, addr))
+    }
+}
+
+impl Drop for Accept {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 
@@ -60,24 +89,24 @@ impl Operation for Accept {
             .build()
     }
 
-    fn complete(self, completion: Completion) -> Self::Output {
-        let fd = completion.into_result()?;
-        // SAFETY: a successful accept returns a new descriptor that nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        // SAFETY: the kernel wrote a socket address of `len` bytes (at most the storage's
-        // size, which it was given) into `storage`.
-        let addr = unsafe { SockAddr::new(self.addr.storage, self.addr.len) };
-        Ok((fd, addr))
+    fn complete(mut self, completion: Completion) -> Self::Output {
+        let accepted = self.accepted(completion);
+        self.leave();
+        accepted
     }
 
-    fn fail(self, error: io::Error) -> Self::Output {
+    fn fail(mut self, error: io::Error) -> Self::Output {
+        self.leave();
         Err(error)
     }
 
-    fn start(self, cx: &mut Context<'_>) -> Start<Self> {
+    fn start(mut self, cx: &mut Context<'_>) -> Start<Self> {
         match self.fd.leftovers().accept(cx) {
             Poll::Ready(Some(connection)) => Start::Ready(Ok(connection)),
-            Poll::Ready(None) => Start::Submit(self),
+            Poll::Ready(None) => {
+                self.holds_place = true;
+                Start::Submit(self)
+            }
             Poll::Pending => Start::Wait(self),
         }
     }
@@ -86,15 +115,15 @@ impl Operation for Accept {
         self.fd.leftovers().orphan_started();
     }
 
-    fn orphan(self, completion: Completion) {
+    fn orphan(mut self, completion: Completion) {
         // The future is gone: keep the connection for the listener's next accept (it is
         // closed with the listener if none comes). A failed accept took nothing off the
         // queue, so its error is not kept.
-        let fd = self.fd.clone();
         let item = self
-            .complete(completion)
+            .accepted(completion)
             .ok()
             .map(|(stream, addr)| Item::Accepted(stream, addr));
-        fd.leftovers().orphan_finished(item);
+        self.fd.leftovers().orphan_finished(item);
+        self.leave();
     }
 }
