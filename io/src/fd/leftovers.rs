@@ -306,13 +306,10 @@ impl Leftovers {
         if state.in_flight > 0 {
             return Take::Wait;
         }
-        match state.items.pop_front() {
-            Some(Item::Accepted(fd, addr)) => {
-                Self::settle(&mut guard, &self.active);
-                return Take::Ready((fd, addr));
-            }
-            // A listener never receives; nothing else is stored for it.
-            Some(_) | None => {}
+        // A listener never receives: nothing else is stored for it.
+        if let Some(Item::Accepted(fd, addr)) = state.items.pop_front() {
+            Self::settle(&mut guard, &self.active);
+            return Take::Ready((fd, addr));
         }
         if state.accepting {
             return Take::Wait;
