@@ -6,17 +6,17 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
     pub(crate) use std::sync::{Mutex, MutexGuard};
 }
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
     pub(crate) use loom::sync::{Mutex, MutexGuard};
 }
 
-pub(crate) use imp::{AtomicBool, AtomicU8, AtomicUsize, Mutex, MutexGuard, Ordering};
+pub(crate) use imp::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// Locks `mutex`, ignoring poisoning.
 ///

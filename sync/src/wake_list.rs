@@ -34,10 +34,13 @@ pub(crate) struct WakeList {
     /// `ManuallyDrop` only to skip the array's drop glue: `Drop` empties it first.
     inline: ManuallyDrop<[Option<Waker>; INLINE]>,
     len: usize,
-    spill: Vec<Waker>,
-    /// Wakers to drop without waking; a critical section rarely lets go of more than one.
-    stale: Option<Waker>,
-    stale_spill: Vec<Waker>,
+    /// `ManuallyDrop`, as `stale`: the slow path always leaves both empty (unallocated), so
+    /// a `WakeList`'s drop is its inline check alone, with no drop glue (it runs at the end
+    /// of every critical section).
+    spill: ManuallyDrop<Vec<Waker>>,
+    /// Wakers to drop without waking (rare: a waiter re-polled with another waker, or one
+    /// that left the queue): no allocation until the first.
+    stale: ManuallyDrop<Vec<Waker>>,
 }
 
 impl WakeList {
@@ -46,9 +49,8 @@ impl WakeList {
         WakeList {
             inline: ManuallyDrop::new([const { None }; INLINE]),
             len: 0,
-            spill: Vec::new(),
-            stale: None,
-            stale_spill: Vec::new(),
+            spill: ManuallyDrop::new(Vec::new()),
+            stale: ManuallyDrop::new(Vec::new()),
         }
     }
 
@@ -64,11 +66,7 @@ impl WakeList {
 
     /// Adds a waker to drop later, without waking it.
     pub(crate) fn drop_later(&mut self, waker: Waker) {
-        if self.stale.is_none() {
-            self.stale = Some(waker);
-        } else {
-            self.stale_spill.push(waker);
-        }
+        self.stale.push(waker);
     }
 
     /// Wakes every stored waker and drops the stale ones, leaving the list empty. Call it
@@ -79,10 +77,23 @@ impl WakeList {
     /// already panicking: then the panic is dropped).
     #[inline]
     pub(crate) fn wake_all(&mut self) {
-        // Most critical sections wake nobody: keep that path to three compares.
-        if self.len != 0 || !self.spill.is_empty() || self.stale.is_some() {
-            self.wake_all_slow();
+        // Most critical sections wake nobody, and most of the others one waiter: keep those
+        // paths short. A lone waker that panics has no other waker to keep asleep, so its
+        // panic simply reaches the caller (the slow path would pass it on too).
+        if self.spill.is_empty() && self.stale.is_empty() {
+            match self.len {
+                0 => return,
+                1 => {
+                    self.len = 0;
+                    if let Some(waker) = self.inline[0].take() {
+                        waker.wake();
+                    }
+                    return;
+                }
+                _ => {}
+            }
         }
+        self.wake_all_slow();
     }
 
     #[cold]
@@ -94,13 +105,10 @@ impl WakeList {
             }
         }
         self.len = 0;
-        for waker in std::mem::take(&mut self.spill) {
+        for waker in std::mem::take(&mut *self.spill) {
             run_foreign(&mut first_panic, || waker.wake());
         }
-        if let Some(waker) = self.stale.take() {
-            run_foreign(&mut first_panic, || drop(waker));
-        }
-        for waker in std::mem::take(&mut self.stale_spill) {
+        for waker in std::mem::take(&mut *self.stale) {
             run_foreign(&mut first_panic, || drop(waker));
         }
         if let Some(payload) = first_panic {
@@ -121,7 +129,10 @@ fn run_foreign(first_panic: &mut Option<Box<dyn Any + Send>>, f: impl FnOnce()) 
 impl Drop for WakeList {
     #[inline]
     fn drop(&mut self) {
-        self.wake_all();
+        // The slow path: it never lets a panic out while the thread is already unwinding.
+        if self.len != 0 || !self.spill.is_empty() || !self.stale.is_empty() {
+            self.wake_all_slow();
+        }
     }
 }
 
@@ -129,10 +140,7 @@ impl fmt::Debug for WakeList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakeList")
             .field("len", &(self.len + self.spill.len()))
-            .field(
-                "stale",
-                &(usize::from(self.stale.is_some()) + self.stale_spill.len()),
-            )
+            .field("stale", &self.stale.len())
             .finish()
     }
 }

@@ -56,13 +56,23 @@ use socket2::SockAddr;
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::lifecycle::Completion;
 use crate::isolate::isolate;
-use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicPtr, Mutex, Ordering};
 
 /// What dropped ops left on one descriptor; see the module docs.
+///
+/// One pointer per descriptor (so a connection costs 8 bytes more, not the size of the lock
+/// and the flag): null until the descriptor first needs the state (an op dropped in flight,
+/// its first accept), then a [`Block`] allocated once and freed with the descriptor.
 pub(crate) struct Leftovers {
-    /// Set while `state` holds anything: a dropped op in flight, or something it left.
+    block: AtomicPtr<Block>,
+}
+
+/// The allocated part of [`Leftovers`].
+struct Block {
+    /// Set while `state` holds anything: a dropped op in flight, something it left, an
+    /// accept in the kernel.
     active: AtomicBool,
-    state: Mutex<Option<Box<State>>>,
+    state: Mutex<State>,
 }
 
 #[derive(Default)]
@@ -164,29 +174,64 @@ pub(crate) type DatagramTake = (io::Result<Datagram>, Option<Box<dyn IoBuf>>);
 impl Leftovers {
     pub(crate) fn new() -> Leftovers {
         Leftovers {
+            block: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// The block, if it was ever allocated.
+    fn block(&self) -> Option<&Block> {
+        let block = self.block.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer was made by `Box::into_raw` in `block_or_new` and is
+        // freed only by `Drop`, which has `&mut self`: it lives as long as `&self`.
+        unsafe { block.as_ref() }
+    }
+
+    /// The block, allocated now if it was not.
+    fn block_or_new(&self) -> &Block {
+        if let Some(block) = self.block() {
+            return block;
+        }
+        let new = Box::into_raw(Box::new(Block {
             active: AtomicBool::new(false),
-            state: Mutex::new(None),
+            state: Mutex::new(State::default()),
+        }));
+        match self.block.compare_exchange(
+            std::ptr::null_mut(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `new` is ours, published now; it lives as in `block`.
+            Ok(_) => unsafe { &*new },
+            Err(theirs) => {
+                // SAFETY: `new` was never published: ours to free.
+                drop(unsafe { Box::from_raw(new) });
+                // SAFETY: another thread's block, published: it lives as in `block`.
+                unsafe { &*theirs }
+            }
         }
     }
 
     /// Whether anything is here; a new op that finds nothing skips the lock.
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire)
+        self.block()
+            .is_some_and(|block| block.active.load(Ordering::Acquire))
     }
 
     /// Step 1: an op of this descriptor is dropped in flight.
     pub(crate) fn orphan_started(&self) {
-        let mut state = lock(&self.state);
-        state.get_or_insert_with(Box::default).in_flight += 1;
-        self.active.store(true, Ordering::Release);
+        let block = self.block_or_new();
+        let mut state = lock(&block.state);
+        state.in_flight += 1;
+        block.active.store(true, Ordering::Release);
     }
 
     /// Step 2: a dropped op completed, leaving `item` (nothing if it was cancelled). Wakes
     /// the ops waiting for it once no dropped op is in flight any more.
     pub(crate) fn orphan_finished(&self, item: Option<Item>) {
+        let block = self.block_or_new();
         let waiters = {
-            let mut guard = lock(&self.state);
-            let state = guard.get_or_insert_with(Box::default);
+            let mut state = lock(&block.state);
             if let Some(item) = item {
                 state.items.push_back(item);
             }
@@ -196,7 +241,7 @@ impl Leftovers {
             } else {
                 Vec::new()
             };
-            Self::settle(&mut guard, &self.active);
+            block.settle(&state);
             waiters
         };
         wake_all(waiters);
@@ -205,18 +250,18 @@ impl Leftovers {
     /// Registers `waker` to be woken when no dropped op is in flight. Returns `false` if none
     /// is (any more): take again instead of waiting.
     pub(crate) fn wait(&self, waker: &Waker) -> bool {
+        let Some(block) = self.block() else {
+            return false;
+        };
         let waker = waker.clone();
-        let mut guard = lock(&self.state);
-        match guard.as_mut() {
-            Some(state) if state.in_flight > 0 || state.accepting => {
-                state.waiters.push(waker);
-                true
-            }
-            _ => {
-                drop(guard);
-                drop(waker);
-                false
-            }
+        let mut state = lock(&block.state);
+        if state.in_flight > 0 || state.accepting {
+            state.waiters.push(waker);
+            true
+        } else {
+            drop(state);
+            drop(waker);
+            false
         }
     }
 
@@ -231,10 +276,10 @@ impl Leftovers {
             // Nothing fits; a read of nothing must not consume (or look like) the end.
             return Take::Nothing;
         }
-        let mut guard = lock(&self.state);
-        let Some(state) = guard.as_mut() else {
+        let Some(block) = self.block() else {
             return Take::Nothing;
         };
+        let mut state = lock(&block.state);
         if state.in_flight > 0 {
             return Take::Wait;
         }
@@ -264,7 +309,7 @@ impl Leftovers {
                 return Take::Nothing;
             }
         };
-        Self::settle(&mut guard, &self.active);
+        block.settle(&state);
         Take::Ready(taken)
     }
 
@@ -275,10 +320,10 @@ impl Leftovers {
     ///
     /// As [`take_stream`](Leftovers::take_stream).
     pub(crate) unsafe fn take_datagram(&self, dst: *mut u8, cap: usize) -> Take<DatagramTake> {
-        let mut guard = lock(&self.state);
-        let Some(state) = guard.as_mut() else {
+        let Some(block) = self.block() else {
             return Take::Nothing;
         };
+        let mut state = lock(&block.state);
         if state.in_flight > 0 {
             return Take::Wait;
         }
@@ -292,7 +337,7 @@ impl Leftovers {
             Some(Item::Failed(e)) => (Err(e), None),
             Some(Item::Accepted(..)) => return Take::Nothing,
         };
-        Self::settle(&mut guard, &self.active);
+        block.settle(&state);
         Take::Ready(taken)
     }
 
@@ -301,21 +346,21 @@ impl Leftovers {
     /// caller submits, and calls [`accept_finished`](Leftovers::accept_finished) once its
     /// accept has left the kernel).
     pub(crate) fn take_connection(&self) -> Take<(OwnedFd, SockAddr)> {
-        let mut guard = lock(&self.state);
-        let state = guard.get_or_insert_with(Box::default);
+        let block = self.block_or_new();
+        let mut state = lock(&block.state);
         if state.in_flight > 0 {
             return Take::Wait;
         }
         // A listener never receives: nothing else is stored for it.
         if let Some(Item::Accepted(fd, addr)) = state.items.pop_front() {
-            Self::settle(&mut guard, &self.active);
+            block.settle(&state);
             return Take::Ready((fd, addr));
         }
         if state.accepting {
             return Take::Wait;
         }
         state.accepting = true;
-        self.active.store(true, Ordering::Release);
+        block.active.store(true, Ordering::Release);
         Take::Nothing
     }
 
@@ -324,18 +369,18 @@ impl Leftovers {
     /// submit, or handed to the driver as an orphan whose completion was handled): wakes the
     /// accepts waiting for the place.
     pub(crate) fn accept_finished(&self) {
+        let Some(block) = self.block() else {
+            return;
+        };
         let waiters = {
-            let mut guard = lock(&self.state);
-            let Some(state) = guard.as_mut() else {
-                return;
-            };
+            let mut state = lock(&block.state);
             state.accepting = false;
             let waiters = if state.in_flight == 0 {
                 std::mem::take(&mut state.waiters)
             } else {
                 Vec::new()
             };
-            Self::settle(&mut guard, &self.active);
+            block.settle(&state);
             waiters
         };
         wake_all(waiters);
@@ -423,15 +468,6 @@ impl Leftovers {
             }
         }
     }
-
-    /// Clears `active` once nothing is left (called with the lock held).
-    fn settle(state: &mut Option<Box<State>>, active: &AtomicBool) {
-        if let Some(s) = state {
-            if s.in_flight == 0 && !s.accepting && s.items.is_empty() && s.waiters.is_empty() {
-                active.store(false, Ordering::Release);
-            }
-        }
-    }
 }
 
 impl fmt::Debug for Leftovers {
@@ -505,31 +541,49 @@ fn wake_all(waiters: Vec<Waker>) {
     }
 }
 
+impl Block {
+    /// Clears `active` once nothing is left (called with the lock held).
+    fn settle(&self, state: &State) {
+        if state.in_flight == 0
+            && !state.accepting
+            && state.items.is_empty()
+            && state.waiters.is_empty()
+        {
+            self.active.store(false, Ordering::Release);
+        }
+    }
+}
+
 impl Drop for Leftovers {
     /// The descriptor is closed with leftovers nobody took: kept buffers are the data of
     /// futures that are gone, so a panic in their `Drop` is caught and logged (it would
     /// otherwise surface in whatever code dropped the socket, perhaps while unwinding).
     fn drop(&mut self) {
-        let state = match self.state.get_mut() {
-            Ok(state) => state.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
+        let block = self.block.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        if block.is_null() {
+            return;
+        }
+        // SAFETY: made by `Box::into_raw` in `block_or_new`; `&mut self` means no reference
+        // from `block()` is alive, and the pointer was just taken out: freed once.
+        let Block { state, .. } = *unsafe { Box::from_raw(block) };
+        let state = match state.into_inner() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(state) = state {
-            for item in state.items {
-                isolate(
-                    "a socket was closed with the bytes of a dropped read",
-                    || {
-                        drop(item);
-                    },
-                );
-            }
-            // Wakers of ops that were dropped while they waited (their ops borrowed the socket,
-            // so none is waiting any more).
-            for waker in state.waiters {
-                isolate("a socket was closed with the waker of a dropped op", || {
-                    drop(waker);
-                });
-            }
+        for item in state.items {
+            isolate(
+                "a socket was closed with the bytes of a dropped read",
+                || {
+                    drop(item);
+                },
+            );
+        }
+        // Wakers of ops that were dropped while they waited (their ops borrowed the socket,
+        // so none is waiting any more).
+        for waker in state.waiters {
+            isolate("a socket was closed with the waker of a dropped op", || {
+                drop(waker);
+            });
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::driver::current;
 use crate::fd::SharedFd;
 use crate::op::accept::Accept;
 use crate::op::connect::Connect;
-use crate::op::recv::RecvBuf;
+use crate::op::recv::{Datagram, RecvBuf, Stream};
 use crate::op::recv_msg::RecvMsg;
 use crate::op::send::SendBuf;
 use crate::op::send_msg::SendMsg;
@@ -107,13 +107,13 @@ impl Socket {
     }
 
     /// Receives bytes of a stream into `buf` (`IORING_OP_RECV`).
-    pub(crate) fn recv<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B>> {
-        Op::new(RecvBuf::new(self.fd.clone(), buf, false))
+    pub(crate) fn recv<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B, Stream>> {
+        Op::new(RecvBuf::new(self.fd.clone(), buf))
     }
 
     /// Receives one datagram into `buf` (`IORING_OP_RECV`).
-    pub(crate) fn recv_datagram<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B>> {
-        Op::new(RecvBuf::new(self.fd.clone(), buf, true))
+    pub(crate) fn recv_datagram<B: IoBufMut>(&self, buf: B) -> Op<RecvBuf<B, Datagram>> {
+        Op::new(RecvBuf::new(self.fd.clone(), buf))
     }
 
     /// Sends the initialised bytes of `buf` (`IORING_OP_SEND`).

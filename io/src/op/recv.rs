@@ -1,6 +1,7 @@
 //! `IORING_OP_RECV`: receive from a socket into an owned buffer.
 
 use std::io;
+use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
 use io_uring::{opcode, squeue, types};
@@ -10,25 +11,52 @@ use crate::driver::lifecycle::Completion;
 use crate::fd::SharedFd;
 use crate::op::{Operation, Start};
 
-/// A `recv(fd, buf, buf.bytes_total(), 0)` into the start of `buf`.
+/// A `recv(fd, buf, buf.bytes_total(), 0)` into the start of `buf`, on a stream socket
+/// ([`Stream`]) or a datagram socket ([`Datagram`]).
 ///
 /// Cancel-safe: what it receives after its future was dropped is kept for the socket's next
 /// receive ([`crate::fd::Leftovers`]): bytes of a stream in order, a datagram whole.
 #[derive(Debug)]
-pub(crate) struct RecvBuf<B> {
+pub(crate) struct RecvBuf<B, K = Stream> {
     fd: SharedFd,
     buf: B,
-    /// The socket is a datagram socket: leftovers are taken one whole datagram at a time.
-    datagram: bool,
+    /// How leftovers are taken: a type, not a field, to keep the future small.
+    kind: PhantomData<K>,
 }
 
-impl<B: IoBufMut> RecvBuf<B> {
-    pub(crate) fn new(fd: SharedFd, buf: B, datagram: bool) -> RecvBuf<B> {
-        RecvBuf { fd, buf, datagram }
+/// The socket kind a receive is for, which says how it takes leftovers.
+pub(crate) trait SocketKind: Send + Sync + 'static {
+    /// Leftovers are taken one whole datagram at a time (else as many bytes as fit).
+    const DATAGRAM: bool;
+}
+
+/// A stream socket (TCP, Unix stream).
+#[derive(Debug)]
+pub(crate) enum Stream {}
+
+/// A datagram socket (UDP).
+#[derive(Debug)]
+pub(crate) enum Datagram {}
+
+impl SocketKind for Stream {
+    const DATAGRAM: bool = false;
+}
+
+impl SocketKind for Datagram {
+    const DATAGRAM: bool = true;
+}
+
+impl<B: IoBufMut, K: SocketKind> RecvBuf<B, K> {
+    pub(crate) fn new(fd: SharedFd, buf: B) -> RecvBuf<B, K> {
+        RecvBuf {
+            fd,
+            buf,
+            kind: PhantomData,
+        }
     }
 }
 
-impl<B: IoBufMut> Operation for RecvBuf<B> {
+impl<B: IoBufMut, K: SocketKind> Operation for RecvBuf<B, K> {
     type Output = (io::Result<usize>, B);
 
     unsafe fn entry(&mut self) -> squeue::Entry {
@@ -52,7 +80,7 @@ impl<B: IoBufMut> Operation for RecvBuf<B> {
 
     fn start(mut self, cx: &mut Context<'_>) -> Start<Self> {
         let leftovers = self.fd.leftovers();
-        let served = if self.datagram {
+        let served = if K::DATAGRAM {
             leftovers
                 .receive_datagram_into(&mut self.buf, cx)
                 .map(|served| served.map(|result| result.map(|(n, _)| n)))

@@ -29,9 +29,11 @@
 //!    and looks again when it wakes. A sibling that stays stalled is thus helped every
 //!    [`STALL_CHECK_EVERY`] and at each of its timers' deadlines.
 //! 3. A worker that parks while no sibling is busy sleeps without a timeout (an idle runtime
-//!    costs nothing) and says so ([`Watchers::unwatched`]). A worker that starts a busy
+//!    costs nothing) and says so ([`Watchers::sleep_unwatched`]). A worker that starts a busy
 //!    stretch wakes one such sleeper ([`Watchers::wake_one`]), which then watches with a
-//!    timeout. The sleeper's "publish, then check the siblings" and the busy worker's
+//!    timeout for at least [`STALL_CHECK_EVERY`], busy sibling or not: so a sleeper is woken
+//!    that way at most once per period, however often its siblings' busy stretches start
+//!    (ping-pong between two workers starts thousands a second). The sleeper's "publish, then check the siblings" and the busy worker's
 //!    "publish, then check the sleepers" are separated by sequentially consistent fences, so
 //!    one of the two always sees the other: a stalled worker is never left unwatched while
 //!    another worker sleeps.

@@ -48,6 +48,11 @@ pub(crate) struct Core {
     declined: Cell<bool>,
     /// How long to sleep before looking again at declined work; doubles up to [`MAX_RECHECK`].
     recheck: Cell<Duration>,
+    /// Until when this worker keeps watching its siblings (`rescue.rs`) even if none is busy
+    /// when it parks: set when it was woken from an unwatched sleep, perhaps by a sibling
+    /// starting a busy stretch, so that one sleeper is woken that way at most once per
+    /// [`STALL_CHECK_EVERY`], however often the siblings' busy stretches start and end.
+    watching_until: Cell<Option<Instant>>,
 }
 
 thread_local! {
@@ -118,6 +123,7 @@ impl Core {
             overloaded: Cell::new(false),
             declined: Cell::new(false),
             recheck: Cell::new(INITIAL_RECHECK),
+            watching_until: Cell::new(None),
         }
     }
 
@@ -458,14 +464,17 @@ impl Core {
         watch
     }
 
-    /// How long to sleep, at most, to keep watching the siblings `watch` found busy.
-    fn watch_timeout(watch: &SiblingWatch) -> Option<Duration> {
+    /// How long to sleep, at most, to keep watching the siblings `watch` found busy, or to
+    /// the end of the watch this worker keeps after an unwatched sleep.
+    fn watch_timeout(&self, watch: &SiblingWatch) -> Option<Duration> {
+        let now = Instant::now();
         if !watch.busy_sibling {
-            return None;
+            let until = self.watching_until.get().filter(|&until| until > now)?;
+            return Some(until - now);
         }
         let until_timer = watch
             .next_timer
-            .map(|deadline| deadline.saturating_duration_since(Instant::now()));
+            .map(|deadline| deadline.saturating_duration_since(now));
         Some(until_timer.map_or(STALL_CHECK_EVERY, |t| t.min(STALL_CHECK_EVERY)))
     }
 
@@ -495,7 +504,7 @@ impl Core {
             timeout
         });
         // A busy sibling is watched (`rescue.rs`): look at it again soon.
-        let mut timeout = match (declined, Self::watch_timeout(&watch)) {
+        let mut timeout = match (declined, self.watch_timeout(&watch)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -515,6 +524,8 @@ impl Core {
         self.sleep(timeout, unwatched);
         if unwatched {
             self.shared.watchers.stop_unwatched(self.index);
+            self.watching_until
+                .set(Some(Instant::now() + STALL_CHECK_EVERY));
         }
     }
 
