@@ -79,11 +79,13 @@ impl WakeList {
     pub(crate) fn wake_all(&mut self) {
         // Most critical sections wake nobody, and most of the others one waiter: keep those
         // paths short. A lone waker that panics has no other waker to keep asleep, so its
-        // panic simply reaches the caller (the slow path would pass it on too).
+        // panic simply reaches the caller (the slow path would pass it on too) -- unless the
+        // thread is unwinding already (a guard dropped by a panic), where a second panic
+        // would abort the process: then the slow path catches it.
         if self.spill.is_empty() && self.stale.is_empty() {
             match self.len {
                 0 => return,
-                1 => {
+                1 if !std::thread::panicking() => {
                     self.len = 0;
                     if let Some(waker) = self.inline[0].take() {
                         waker.wake();

@@ -266,3 +266,35 @@ fn panicking_wakers_do_not_keep_the_other_waiters_waiting() {
     }
     assert!(event.is_set());
 }
+
+/// A guard dropped by a panic wakes its waiter on the way out. If that waiter's waker panics
+/// too, its panic is caught and dropped: a second panic while unwinding would abort.
+#[test]
+fn a_guard_dropped_by_a_panic_survives_its_waiters_panicking_waker() {
+    let mutex = Mutex::new(0u8);
+    let mut noop = Context::from_waker(Waker::noop());
+    let mut lock = Box::pin(mutex.lock());
+    let std::task::Poll::Ready(guard) = lock.as_mut().poll(&mut noop) else {
+        panic!("the mutex is free");
+    };
+    let bomb = ManuallyDrop::new(panicking_waker());
+    let mut waiter = Box::pin(mutex.lock());
+    assert!(waiter
+        .as_mut()
+        .poll(&mut Context::from_waker(&bomb))
+        .is_pending());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _guard = guard;
+        panic!("the holder's own panic");
+    }));
+    let payload = panicked.expect_err("the holder panicked");
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"the holder's own panic"),
+        "the holder's panic, not the waker's, reaches the caller"
+    );
+    assert!(
+        waiter.as_mut().poll(&mut noop).is_ready(),
+        "the waiter got the lock"
+    );
+}
