@@ -100,25 +100,18 @@ async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) 
 /// Reads into an owned buffer and writes back what was read, until end of stream or error
 /// (the first read counted by [`EchoServer::first_read`]).
 async fn echo(mut stream: monoio::net::TcpStream, server: &EchoServer) {
-    let mut buf = Vec::with_capacity(server.buffer_size());
-    let mut first = true;
+    // As ringloop's: the first read, counted, before the loop.
+    let buf = Vec::with_capacity(server.buffer_size());
+    let (mut read, mut buf) = server.first_read(stream.read(buf)).await;
     loop {
-        // The read fills the buffer from its start and sets its length to the count.
-        let (read, back) = if first {
-            first = false;
-            server.first_read(stream.read(buf)).await
-        } else {
-            stream.read(buf).await
-        };
-        buf = back;
         match read {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
         let (written, back) = stream.write_all(buf).await;
-        buf = back;
         if written.is_err() {
             return;
         }
+        (read, buf) = stream.read(back).await;
     }
 }

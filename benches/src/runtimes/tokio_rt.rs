@@ -128,15 +128,10 @@ async fn accept_loop(listener: std::net::TcpListener, server: &Arc<EchoServer>) 
 /// Reads into the task's buffer and writes back what was read, until end of stream or error
 /// (the first read counted by [`EchoServer::first_read`]).
 async fn echo(mut stream: tokio::net::TcpStream, server: &EchoServer) {
+    // As ringloop's: the first read, counted, before the loop.
     let mut buf = vec![0_u8; server.buffer_size()];
-    let mut first = true;
+    let mut read = server.first_read(stream.read(&mut buf)).await;
     loop {
-        let read = if first {
-            first = false;
-            server.first_read(stream.read(&mut buf)).await
-        } else {
-            stream.read(&mut buf).await
-        };
         let n = match read {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
@@ -144,5 +139,6 @@ async fn echo(mut stream: tokio::net::TcpStream, server: &EchoServer) {
         if stream.write_all(&buf[..n]).await.is_err() {
             return;
         }
+        read = stream.read(&mut buf).await;
     }
 }
