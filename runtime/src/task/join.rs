@@ -141,6 +141,7 @@ impl<T> Task<T> {
 impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = std::task::ready!(crate::coop::poll_proceed(cx));
         let mut out: Poll<Result<T, TaskError>> = Poll::Pending;
