@@ -20,7 +20,7 @@ fi
 [ "${1:-}" = "--" ] && shift
 target=${CARGO_TARGET_DIR:-target}
 work=$(mktemp -d)
-trap 'git worktree remove --force "$work/base-tree" >/dev/null 2>&1 || true' EXIT
+trap 'git worktree remove --force "$work/base-tree" >/dev/null 2>&1 || true; rm -rf "$work/base-target"' EXIT
 git worktree add --detach "$work/base-tree" "$base" >/dev/null
 (cd "$work/base-tree" && CARGO_TARGET_DIR="$work/base-target" cargo build --release -p ringloop-bench)
 cp "$work/base-target/release/ringloop-bench" "$work/bench-base"
