@@ -331,11 +331,16 @@ impl Core {
     }
 
     /// Registers a timer on this driver's wheel.
-    pub(crate) fn insert_timer(&mut self, deadline: Instant) -> io::Result<Arc<TimerEntry>> {
+    pub(crate) fn insert_timer(
+        &mut self,
+        deadline: Instant,
+        entry: Arc<TimerEntry>,
+    ) -> io::Result<()> {
         if self.shut_down {
             return Err(shut_down_error());
         }
-        Ok(self.timers.insert(deadline))
+        self.timers.insert(deadline, entry);
+        Ok(())
     }
 
     /// One scheduler tick without blocking.

@@ -49,9 +49,11 @@ pub(crate) enum TimerPoll {
 }
 
 impl TimerEntry {
-    pub(crate) fn new() -> TimerEntry {
+    /// A pending entry, woken through `waker` when it fires (the sleep's first poll gives it
+    /// one, cloned before the driver is locked: a waker's `clone` is user code).
+    pub(crate) fn new(waker: Option<Waker>) -> TimerEntry {
         TimerEntry {
-            state: Mutex::new(State::Pending(None)),
+            state: Mutex::new(State::Pending(waker)),
         }
     }
 

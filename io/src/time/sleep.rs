@@ -110,14 +110,18 @@ impl Future for Sleep {
                     return Poll::Pending;
                 }
                 let deadline = this.deadline;
+                // The entry holds the waker from the start (one lock less than registering
+                // it after the insert), cloned here, before the driver is locked: a waker's
+                // `clone` is user code. If the insert fails, both are dropped after the
+                // driver is released.
+                let entry = Arc::new(TimerEntry::new(Some(cx.waker().clone())));
                 let registered = current::with_core(|core| {
-                    let entry = core.insert_timer(deadline)?;
-                    let _ = entry.poll(cx.waker());
-                    Ok((entry, Arc::clone(core.shared())))
+                    core.insert_timer(deadline, Arc::clone(&entry))?;
+                    Ok(Arc::clone(core.shared()))
                 })
                 .and_then(|r| r);
                 match registered {
-                    Ok((entry, owner)) => {
+                    Ok(owner) => {
                         this.state = State::Registered { entry, owner };
                         Poll::Pending
                     }

@@ -100,16 +100,11 @@ impl Wheel {
         self.len
     }
 
-    /// Registers a timer for `deadline`.
-    pub(crate) fn insert(&mut self, deadline: Instant) -> Arc<TimerEntry> {
-        let entry = Arc::new(TimerEntry::new());
+    /// Registers `entry` to fire at `deadline`.
+    pub(crate) fn insert(&mut self, deadline: Instant, entry: Arc<TimerEntry>) {
         let deadline_ns = self.ns(deadline);
-        self.store(Stored {
-            deadline_ns,
-            entry: Arc::clone(&entry),
-        });
+        self.store(Stored { deadline_ns, entry });
         self.len += 1;
-        entry
     }
 
     fn store(&mut self, stored: Stored) {
@@ -286,6 +281,13 @@ mod tests {
         fired
     }
 
+    /// Inserts a new entry with no waker yet.
+    pub(super) fn insert_new(wheel: &mut Wheel, deadline: Instant) -> Arc<TimerEntry> {
+        let entry = Arc::new(TimerEntry::new(None));
+        wheel.insert(deadline, Arc::clone(&entry));
+        entry
+    }
+
     #[test]
     fn fires_every_timer_never_early() {
         let base = Instant::now();
@@ -294,7 +296,7 @@ mod tests {
         let mut entries = Vec::new();
         for ms in [0u64, 1, 5, 63, 64, 65, 200, 4095, 4096, 5000, 70_000] {
             let deadline = base + Duration::from_millis(ms) + Duration::from_micros(300);
-            let entry = wheel.insert(deadline);
+            let entry = insert_new(&mut wheel, deadline);
             let _ = entry.poll(waker);
             entries.push((deadline, entry));
         }
@@ -321,7 +323,7 @@ mod tests {
         let base = Instant::now();
         let mut wheel = Wheel::new(base);
         let entries: Vec<_> = (0..5000)
-            .map(|i| wheel.insert(base + Duration::from_millis(10 + i)))
+            .map(|i| insert_new(&mut wheel, base + Duration::from_millis(10 + i)))
             .collect();
         for e in &entries[..4000] {
             assert!(e.transition_to_cancelled());
@@ -336,6 +338,7 @@ mod tests {
 
 #[cfg(test)]
 mod simulation {
+    use super::tests::insert_new;
     use super::*;
 
     /// Drives the wheel the way `park` does (waking exactly at `next_deadline`) and checks
@@ -353,7 +356,7 @@ mod simulation {
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
                 let deadline = start + Duration::from_micros(1_000 + seed % 200_000);
-                let entry = wheel.insert(deadline);
+                let entry = insert_new(&mut wheel, deadline);
                 let _ = entry.poll(waker);
                 (deadline, entry)
             })
