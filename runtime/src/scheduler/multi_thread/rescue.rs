@@ -33,10 +33,10 @@
 //!    stretch wakes one such sleeper ([`Watchers::wake_one`]), which then watches with a
 //!    timeout for at least [`STALL_CHECK_EVERY`], busy sibling or not: so a sleeper is woken
 //!    that way at most once per period, however often its siblings' busy stretches start
-//!    (ping-pong between two workers starts thousands a second). The sleeper's "publish, then check the siblings" and the busy worker's
-//!    "publish, then check the sleepers" are separated by sequentially consistent fences, so
-//!    one of the two always sees the other: a stalled worker is never left unwatched while
-//!    another worker sleeps.
+//!    (ping-pong between two workers starts thousands a second). The sleeper's "publish,
+//!    then check the siblings" and the busy worker's "publish, then check the sleepers" are
+//!    separated by sequentially consistent fences, so one of the two always sees the other:
+//!    a stalled worker is never left unwatched while another worker sleeps.
 //!
 //! So a stalled worker's timers fire on time (to within the wheel's and the park's
 //! precision), and its I/O completes within [`STALL_CHECK_EVERY`] of arriving plus one signal

@@ -467,14 +467,20 @@ impl Core {
     /// How long to sleep, at most, to keep watching the siblings `watch` found busy, or to
     /// the end of the watch this worker keeps after an unwatched sleep.
     fn watch_timeout(&self, watch: &SiblingWatch) -> Option<Duration> {
-        let now = Instant::now();
         if !watch.busy_sibling {
-            let until = self.watching_until.get().filter(|&until| until > now)?;
-            return Some(until - now);
+            // No clock read for a worker that keeps no watch (most parks of an idle runtime);
+            // an ended watch is forgotten, so it costs no clock read either.
+            let until = self.watching_until.get()?;
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                self.watching_until.set(None);
+                return None;
+            }
+            return Some(left);
         }
         let until_timer = watch
             .next_timer
-            .map(|deadline| deadline.saturating_duration_since(now));
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()));
         Some(until_timer.map_or(STALL_CHECK_EVERY, |t| t.min(STALL_CHECK_EVERY)))
     }
 
