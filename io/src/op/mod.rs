@@ -161,11 +161,12 @@ impl<T: Operation> Future for Op<T> {
         // Both before the driver is locked: a waker's `clone` and a buffer's methods (which
         // building the entry calls) are user code.
         let slot = Arc::new(OpSlot::new(cx.waker().clone()));
-        // SAFETY: `data` is kept in `State::InFlight` below, or handed to the slot by `Drop`,
-        // until the slot's CQE is reaped; nothing reads its buffers meanwhile (`complete` and
+        // `data` is kept in `State::InFlight` below, or handed to the slot by `Drop`, until
+        // the slot's CQE is reaped; nothing reads its buffers meanwhile (`complete` and
         // `orphan` run after the CQE). If the entry is not submitted, `data` is dropped with
         // nothing pointing at it. Nothing between the push and the store of
         // `State::InFlight` can unwind (no user code runs there).
+        // SAFETY: so the buffers the entry points to outlive the kernel's use of them.
         let entry = unsafe { data.entry() };
         let submitted = current::with_core(|core| {
             // SAFETY: as above; the slot tracks exactly this entry.

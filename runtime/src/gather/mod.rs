@@ -110,11 +110,12 @@ impl<F: Future> Gather<F> {
             let Child::Running(future) = &mut children[index] else {
                 return true;
             };
-            // SAFETY: the future lives in the boxed slice, which never moves or reallocates
-            // while the gather exists, and it is only ever dropped in place: by the
-            // assignment of its output below, or with the slice. No `Running` child is moved
-            // out of its slot (only `Done` outputs are taken out). If the poll unwinds, the
-            // gather is dropped with the slice, in place.
+            // The future lives in the boxed slice, which never moves or reallocates while
+            // the gather exists, and it is only ever dropped in place: by the assignment of
+            // its output below, or with the slice. No `Running` child is moved out of its
+            // slot (only `Done` outputs are taken out). If the poll unwinds, the gather is
+            // dropped with the slice, in place.
+            // SAFETY: so the future stays where it is until it is dropped there.
             let future = unsafe { Pin::new_unchecked(future) };
             let mut child_cx = Context::from_waker(waker);
             if let Poll::Ready(mut output) = future.poll(&mut child_cx) {

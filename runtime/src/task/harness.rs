@@ -302,11 +302,11 @@ fn set_join_waker<F: Future, S>(
     waker: Waker,
     state: &super::state::State,
 ) -> bool {
-    // SAFETY: JOIN_WAKER is clear and we are the join handle: the slot is ours. `replace`
-    // cannot unwind; the waker it replaces is dropped once the protocol step is done.
-    let previous = cell
-        .join_waker
-        .with_mut(|slot| unsafe { (*slot).replace(waker) });
+    // `replace` cannot unwind; the waker it replaces is dropped once the protocol step is done.
+    let previous = cell.join_waker.with_mut(|slot| {
+        // SAFETY: JOIN_WAKER is clear and we are the join handle: the slot is ours.
+        unsafe { (*slot).replace(waker) }
+    });
     let (complete, unused) = match state.set_join_waker() {
         Ok(_) => (false, None),
         Err(snapshot) => {
