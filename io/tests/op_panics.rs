@@ -237,3 +237,43 @@ fn a_buffer_whose_drop_panics_is_released_without_killing_the_driver() {
     assert!(ran.is_ok(), "the buffer's panic escaped the driver");
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+/// A waker that panics when it is cloned (its other functions do nothing).
+fn panics_when_cloned() -> Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("hostile waker: clone");
+    }
+    fn noop(_: *const ()) {}
+    // SAFETY: every function ignores the data pointer (null here) and none is unsafe to call;
+    // `clone` never returns.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+/// A sleep's first poll clones the waker to register its timer. If the clone panics, the
+/// panic is the polling task's, the driver is not left locked or broken, and the same sleep
+/// polled again with a good waker registers and fires.
+#[test]
+fn a_waker_whose_clone_panics_in_a_sleeps_first_poll_leaves_the_driver_working() {
+    let driver = driver();
+    let _io = driver.enter();
+    let mut sleep = Box::pin(ringloop_io::time::sleep(Duration::from_millis(20)));
+    let bomb = panics_when_cloned();
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        let _ = sleep.as_mut().poll(&mut Context::from_waker(&bomb));
+    }));
+    assert!(polled.is_err(), "the clone's panic reaches the poller");
+    let (waker, wakes) = hostile(false, false);
+    let mut cx = Context::from_waker(&waker);
+    assert!(sleep.as_mut().poll(&mut cx).is_pending());
+    let start = Instant::now();
+    while wakes.load(Ordering::SeqCst) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the timer never fired"
+        );
+        driver.park(Some(Duration::from_millis(100))).unwrap();
+    }
+    assert!(matches!(sleep.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+}
