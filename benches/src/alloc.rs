@@ -1,6 +1,8 @@
 //! A counting global allocator, used to measure memory per idle task.
 //!
-//! [`CountingAlloc`] forwards every call to [`System`]. While a measurement is running
+//! [`CountingAlloc`] forwards every call to an inner allocator: [`System`] (glibc's
+//! malloc), or jemalloc or mimalloc when the bench is built with the `jemalloc` or
+//! `mimalloc` feature, as many servers run. While a measurement is running
 //! (see [`measure_allocations`]) it also adds each allocation's size and each
 //! deallocation's size to global counters, from every thread. Outside a measurement it
 //! costs one relaxed load of a flag per call, so the timed workloads are not disturbed by
@@ -18,14 +20,23 @@ static ALLOCATED_BYTES: AtomicUsize = AtomicUsize::new(0);
 static FREED_BYTES: AtomicUsize = AtomicUsize::new(0);
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
-/// A global allocator that forwards to [`System`] and counts while a measurement runs.
+/// A global allocator that forwards to `A` and counts while a measurement runs.
 ///
 /// Install it in a binary with
-/// `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc;`.
+/// `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc::new(System);`.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct CountingAlloc;
+pub struct CountingAlloc<A = System> {
+    inner: A,
+}
 
-impl CountingAlloc {
+impl<A> CountingAlloc<A> {
+    /// Counts the allocations made through `inner`.
+    pub const fn new(inner: A) -> Self {
+        CountingAlloc { inner }
+    }
+}
+
+impl<A> CountingAlloc<A> {
     fn on_alloc(size: usize) {
         if COUNTING.load(Ordering::Relaxed) {
             ALLOCATED_BYTES.fetch_add(size, Ordering::Relaxed);
@@ -40,34 +51,45 @@ impl CountingAlloc {
     }
 }
 
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees are ours; the counting touches only atomics and never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
+// SAFETY: every method forwards to `A` with the caller's arguments unchanged, so `A`'s
+// guarantees are ours; the counting touches only atomics and never allocates.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         Self::on_alloc(layout.size());
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
+        unsafe { self.inner.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         Self::on_alloc(layout.size());
         // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { self.inner.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         Self::on_free(layout.size());
-        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
+        // SAFETY: `ptr` was allocated by `inner` (through us) with `layout`.
+        unsafe { self.inner.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // A reallocation counts as freeing the old block and allocating the new one.
         Self::on_free(layout.size());
         Self::on_alloc(new_size);
-        // SAFETY: `ptr` was allocated by `System` with `layout`; the caller upholds the
+        // SAFETY: `ptr` was allocated by `inner` with `layout`; the caller upholds the
         // rest of `GlobalAlloc::realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// The allocator the `ringloop-bench` binary was built with, as the report names it.
+pub fn allocator_name() -> &'static str {
+    if cfg!(feature = "jemalloc") {
+        "jemalloc (tikv-jemallocator)"
+    } else if cfg!(feature = "mimalloc") {
+        "mimalloc"
+    } else {
+        "the system allocator (glibc malloc)"
     }
 }
 

@@ -21,8 +21,8 @@ pub const USAGE: &str = "\
 Usage: ringloop-bench [OPTIONS] [FILTER]...
 
 Runs every workload on ringloop (multi- and single-threaded), tokio (multi_thread and
-current_thread) and monoio, interleaved, and writes report.md, report.json and SVG plots
-to <target dir>/ringloop-report/.
+current_thread) and monoio (its defaults, and tuned for a server), interleaved, and
+writes report.md, report.json and SVG plots to <target dir>/ringloop-report/.
 
 Arguments:
   [FILTER]...          run only workloads whose name equals a filter or, if none
@@ -34,12 +34,14 @@ Options:
       --json PATH      also write the JSON report to PATH
       --out DIR        write the report into DIR instead of <target>/ringloop-report
       --runtimes LIST  comma-separated subset of: ringloop-multi, ringloop-single,
-                       tokio-multi, tokio-current, monoio
+                       tokio-multi, tokio-current, monoio, monoio-tuned
       --workers N      worker threads of the multi-threaded runtimes (default 2)
       --timeout SECS   give up on a sample after SECS seconds (default 30)
       --budget SECS    on a busy machine, run fewer repetitions (at least 3) so the
                        suite ends within about SECS seconds (default 80 with --quick,
                        none otherwise; 0 means none)
+      --seed N         seed of the runtime order, shuffled in every repetition
+                       (default: from the clock; the report states it, to replay)
       --strict         exit with status 1 if any sample failed
       --list           list the workloads and exit
   -h, --help           print this help
@@ -64,6 +66,8 @@ pub struct Options {
     pub timeout: Duration,
     /// `--budget SECS`: `Some(None)` if explicitly unlimited.
     pub budget: Option<Option<Duration>>,
+    /// `--seed N`: `None` to take one from the clock.
+    pub seed: Option<u64>,
     /// `--strict`.
     pub strict: bool,
     /// `--list`.
@@ -85,6 +89,7 @@ impl Default for Options {
             workers: DEFAULT_WORKERS,
             timeout: Duration::from_secs(30),
             budget: None,
+            seed: None,
             strict: false,
             list: false,
             help: false,
@@ -171,6 +176,13 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
                     .map_err(|_| format!("`--budget` needs a number of seconds, got `{secs}`"))?;
                 options.budget = Some((secs > 0).then(|| Duration::from_secs(secs)));
             }
+            "--seed" => {
+                let seed = value("--seed")?;
+                options.seed = Some(
+                    seed.parse()
+                        .map_err(|_| format!("`--seed` needs a whole number, got `{seed}`"))?,
+                );
+            }
             "--strict" => options.strict = true,
             "--list" => options.list = true,
             "-h" | "--help" => options.help = true,
@@ -217,6 +229,8 @@ mod tests {
         assert_eq!(parse(&[]).unwrap().budget(), None);
         assert_eq!(parse(&["--quick"]).unwrap().budget(), Some(QUICK_BUDGET));
         assert_eq!(parse(&["--quick", "--budget", "0"]).unwrap().budget(), None);
+        assert_eq!(parse(&["--seed", "42"]).unwrap().seed, Some(42));
+        assert!(parse(&["--seed", "x"]).is_err());
         let o = parse(&["--budget", "20"]).unwrap();
         assert_eq!(o.budget(), Some(Duration::from_secs(20)));
     }
@@ -239,7 +253,12 @@ mod tests {
         assert_eq!(names(parse(&["spawn_many"]).unwrap()), ["spawn_many"]);
         assert_eq!(
             names(parse(&["spawn"]).unwrap()),
-            ["spawn_many", "spawn_many_remote", "chained_spawn"]
+            [
+                "spawn_many",
+                "spawn_many_remote",
+                "spawn_many_remote_tokio_no_io",
+                "chained_spawn"
+            ]
         );
         // No filter: every workload.
         assert_eq!(

@@ -28,6 +28,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+mod cgroup;
 mod child;
 mod cli;
 mod cpu;
@@ -40,21 +41,23 @@ mod runtimes;
 mod sync;
 mod workloads;
 
-pub use alloc::{measure_allocations, AllocDelta, CountingAlloc};
+pub use alloc::{allocator_name, measure_allocations, AllocDelta, CountingAlloc};
 pub use child::{serve_child_if_asked, set_child_exe};
 pub use cli::{parse_args, Options, USAGE};
 pub use cpu::{burn_micros, calibrate, iterations_per_micro, parallel_capacity, spin};
 pub use net::{
-    loopback_listener, run_client, spawn_client, ClientConfig, ClientReport, EchoServer, Exchange,
-    Overrun, Tally, BACKLOG,
+    loopback_listener, run_client, run_open_loop, spawn_client, ClientConfig, ClientReport,
+    EchoServer, Exchange, Overrun, Tally, BACKLOG,
 };
 pub use os::{
-    pin_to_last_cpu, process_cpu_time, raise_nofile_limit, resident_bytes, thread_cpu_time,
+    client_cpu, confine_to, pin_to_client_cpu, process_cpu_time, process_cpus, raise_nofile_limit,
+    resident_bytes, server_cpus, system_busy_time, thread_cpu_time,
 };
 pub use percentile::{percentile, Distribution};
 pub use report::{output_dir, render_markdown, render_summary, write_report, Machine, ReportMeta};
 pub use runner::{
-    run_suite, CellResult, Outcome, RunConfig, SampleEvent, Stats, WorkloadResult, MIN_REPETITIONS,
+    run_suite, CellResult, Outcome, Placement, RatioInterval, RunConfig, SampleEvent, Stats,
+    WorkloadResult, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT, MIN_REPETITIONS,
 };
 pub use runtimes::{
     AnyRuntime, IoRt, MonoioRt, RemoteSpawn, RingloopRt, Rt, RuntimeKind, TokioRt, Visit, VisitIo,

@@ -13,9 +13,23 @@ use ringloop_bench::{
     write_report, CountingAlloc, Machine, Outcome, ReportMeta, RunConfig, SampleEvent, USAGE,
 };
 
-/// Counts allocations for the `idle_task_memory` workload; a plain forward otherwise.
+// Counts allocations for the `idle_task_memory` workload; a plain forward otherwise. The
+// `jemalloc` and `mimalloc` features put that allocator underneath (the report says which).
+#[cfg(all(feature = "jemalloc", feature = "mimalloc"))]
+compile_error!("choose one of the features `jemalloc` and `mimalloc`");
+
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+static ALLOC: CountingAlloc<tikv_jemallocator::Jemalloc> =
+    CountingAlloc::new(tikv_jemallocator::Jemalloc);
+
+#[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]
+#[global_allocator]
+static ALLOC: CountingAlloc<mimalloc::MiMalloc> = CountingAlloc::new(mimalloc::MiMalloc);
+
+#[cfg(not(any(feature = "jemalloc", feature = "mimalloc")))]
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::new(std::alloc::System);
 
 fn main() -> ExitCode {
     // The I/O workloads start this binary again as their server process.
@@ -60,6 +74,7 @@ fn main() -> ExitCode {
         workers: options.workers,
         timeout: options.timeout,
         budget: options.budget(),
+        seed: options.seed.unwrap_or_else(clock_seed),
     };
     let machine = Machine::detect();
     let started_unix = SystemTime::now()
@@ -101,6 +116,8 @@ fn main() -> ExitCode {
         parallel_capacity: (capacity_before, capacity_after),
         spin_iterations_per_micro: ringloop_bench::iterations_per_micro(),
         git_commit: git_commit(),
+        seed: config.seed,
+        allocator: ringloop_bench::allocator_name(),
     };
     println!("\n{}", render_summary(&results, &meta));
     println!(
@@ -198,4 +215,11 @@ fn git_commit() -> Option<String> {
         .ok()?;
     let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
     (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// A seed for the runtime order when `--seed` gave none: the clock's nanoseconds.
+fn clock_seed() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

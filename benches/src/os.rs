@@ -7,30 +7,50 @@ use std::io;
 use std::mem;
 use std::time::Duration;
 
-/// Pins the calling thread to the CPU named by `RINGLOOP_BENCH_CLIENT_CPU` if set, else to
-/// the last CPU it may run on; returns that CPU.
-///
-/// The load generator pins itself so it competes with the server under test for one CPU
-/// rather than migrating between both. The variable lets a run confine everything else
-/// (`taskset -c 0`, which the load generator's thread inherits) and still put the load
-/// generator on another CPU (`benches/scripts/pin-server.sh`). `None` if the affinity cannot
-/// be read or set (the thread then runs unpinned).
-pub fn pin_to_last_cpu() -> Option<usize> {
-    if let Some(cpu) = client_cpu_override() {
-        return pin_to(cpu);
-    }
+/// The CPUs this process may run on: its main thread's affinity, which the suite never
+/// changes (sample threads confine themselves, not the process). Empty if it cannot be read.
+pub fn process_cpus() -> Vec<usize> {
     // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
     let size = mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: `set` is a valid, writable `cpu_set_t` of `size` bytes; pid 0 is this thread.
-    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
-        return None;
+    // SAFETY: `getpid` has no preconditions; the main thread's id is the process id.
+    let main_thread = unsafe { libc::getpid() };
+    // SAFETY: `set` is a valid, writable `cpu_set_t` of `size` bytes.
+    if unsafe { libc::sched_getaffinity(main_thread, size, &mut set) } != 0 {
+        return Vec::new();
     }
-    // SAFETY: `CPU_ISSET` reads bit `cpu` of `set`, which is within `CPU_SETSIZE`.
-    let cpu = (0..libc::CPU_SETSIZE as usize)
-        .rev()
-        .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })?;
-    pin_to(cpu)
+    (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: `CPU_ISSET` reads bit `cpu` of `set`, which is within `CPU_SETSIZE`.
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+/// The load generator's CPU: the one named by `RINGLOOP_BENCH_CLIENT_CPU` if set, else the
+/// last CPU of [`process_cpus`].
+pub fn client_cpu() -> Option<usize> {
+    client_cpu_override().or_else(|| process_cpus().last().copied())
+}
+
+/// The CPUs left to a server next to the load generator: [`process_cpus`] without
+/// [`client_cpu`]. Empty on a machine of one CPU (the server then has to share it).
+pub fn server_cpus() -> Vec<usize> {
+    let client = client_cpu();
+    process_cpus()
+        .into_iter()
+        .filter(|&cpu| Some(cpu) != client)
+        .collect()
+}
+
+/// Pins the calling thread to [`client_cpu`]; returns that CPU.
+///
+/// The load generator pins itself so it competes with the server under test for one CPU
+/// rather than migrating between both. The variable lets a run confine everything else
+/// (`taskset -c 0`) and still put the load generator on another CPU
+/// (`benches/scripts/pin-server.sh`). `None` if the affinity cannot be read or set (the
+/// thread then runs unpinned).
+pub fn pin_to_client_cpu() -> Option<usize> {
+    let cpu = client_cpu()?;
+    confine_to(&[cpu]).then_some(cpu)
 }
 
 /// The load generator's CPU named by `RINGLOOP_BENCH_CLIENT_CPU`, if set to a CPU number.
@@ -40,19 +60,21 @@ pub(crate) fn client_cpu_override() -> Option<usize> {
         .and_then(|cpu| cpu.trim().parse().ok())
 }
 
-/// Pins the calling thread to `cpu` alone; `None` if `cpu` is out of range or refused.
-fn pin_to(cpu: usize) -> Option<usize> {
-    if cpu >= libc::CPU_SETSIZE as usize {
-        return None;
+/// Confines the calling thread, and the threads it starts from now on, to `cpus`; false
+/// if `cpus` is empty, names a CPU out of range, or the kernel refused.
+pub fn confine_to(cpus: &[usize]) -> bool {
+    if cpus.is_empty() || cpus.iter().any(|&cpu| cpu >= libc::CPU_SETSIZE as usize) {
+        return false;
     }
     let size = mem::size_of::<libc::cpu_set_t>();
     // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
-    let mut only: libc::cpu_set_t = unsafe { mem::zeroed() };
-    // SAFETY: `cpu` is below `CPU_SETSIZE`, so the bit is inside `only`.
-    unsafe { libc::CPU_SET(cpu, &mut only) };
-    // SAFETY: `only` is a valid `cpu_set_t` of `size` bytes; pid 0 is this thread.
-    let pinned = unsafe { libc::sched_setaffinity(0, size, &only) } == 0;
-    pinned.then_some(cpu)
+    let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: `cpu` is below `CPU_SETSIZE` (checked above), so the bit is inside `set`.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: `set` is a valid `cpu_set_t` of `size` bytes; pid 0 is this thread.
+    unsafe { libc::sched_setaffinity(0, size, &set) == 0 }
 }
 
 /// CPU time used so far by `clock` (`CLOCK_PROCESS_CPUTIME_ID` or `CLOCK_THREAD_CPUTIME_ID`);
@@ -125,6 +147,33 @@ pub(crate) fn stat_cpu_time_of(pid: u32) -> io::Result<Duration> {
     Ok(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
 }
 
+/// Busy time of the whole machine so far, all CPUs summed, from `/proc/stat`: user, nice,
+/// system, irq, softirq and steal ticks (everything but idle and iowait; guest time is
+/// already inside user). It counts every process and the kernel's work done for none in
+/// particular (interrupts, softirqs: loopback's receive path), so it is the whole cost of a
+/// run on a machine that does nothing else. `None` if the file cannot be read or parsed.
+pub fn system_busy_time() -> Option<Duration> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let ticks = busy_ticks(stat.lines().next()?)?;
+    // SAFETY: `sysconf` has no memory-safety preconditions.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|&hz| hz > 0)?;
+    Some(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+/// The busy ticks of `/proc/stat`'s `cpu` line (see [`system_busy_time`]).
+fn busy_ticks(cpu_line: &str) -> Option<u64> {
+    let mut fields = cpu_line.split_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    let values: Vec<u64> = fields.map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice]
+    let at = |i: usize| values.get(i).copied().unwrap_or(0);
+    (values.len() >= 4).then(|| at(0) + at(1) + at(2) + at(5) + at(6) + at(7))
+}
+
 /// `utime + stime` (fields 14 and 15) of a `/proc/PID/stat` line. The command name (field
 /// 2) is in parentheses and may hold spaces and parentheses, so fields are counted from the
 /// last `)`.
@@ -182,7 +231,9 @@ pub(crate) fn context_switches(pid: u32) -> io::Result<ContextSwitches> {
     Ok(sum)
 }
 
-/// Raises this process's soft `RLIMIT_NOFILE` to its hard limit; returns the new soft limit.
+/// Raises this process's `RLIMIT_NOFILE`: both limits to [`WANTED_NOFILE`] if the hard one
+/// is lower and the process may raise it, else the soft limit to the hard one; returns the
+/// new soft limit.
 ///
 /// # Errors
 ///
@@ -196,6 +247,17 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    if limit.rlim_max < WANTED_NOFILE {
+        // Only a privileged process may raise its hard limit; others keep theirs.
+        let raised = libc::rlimit {
+            rlim_cur: WANTED_NOFILE,
+            rlim_max: WANTED_NOFILE,
+        };
+        // SAFETY: `raised` is a valid `rlimit` whose soft limit does not exceed the hard one.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return Ok(WANTED_NOFILE);
+        }
+    }
     if limit.rlim_cur < limit.rlim_max {
         limit.rlim_cur = limit.rlim_max;
         // SAFETY: `limit` is a valid `rlimit` whose soft limit does not exceed the hard one.
@@ -205,6 +267,10 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
     }
     Ok(limit.rlim_cur)
 }
+
+/// The descriptor limit [`raise_nofile_limit`] asks for when it may raise the hard one:
+/// room for 10,000 connections with both ends in this process, and then some.
+const WANTED_NOFILE: libc::rlim_t = 65_536;
 
 /// Resident memory of this process (`VmRSS` of `/proc/self/status`), in bytes.
 ///
@@ -246,6 +312,15 @@ pub(crate) fn interrupt(pid: u32) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busy_ticks_leave_out_idle_and_iowait() {
+        let line = "cpu  100 2 30 5000 40 6 7 8 9 0";
+        assert_eq!(busy_ticks(line), Some(100 + 2 + 30 + 6 + 7 + 8));
+        assert_eq!(busy_ticks("cpu0 1 2 3 4"), None);
+        assert_eq!(busy_ticks("cpu  1 x 3 4"), None);
+        assert!(system_busy_time().is_some());
+    }
 
     #[test]
     fn status_lines_parse() {

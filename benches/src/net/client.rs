@@ -84,6 +84,13 @@ pub struct ClientReport {
     /// process) used during the window: process CPU time minus the client thread's own.
     /// `None` if the window never started.
     pub others_cpu: Option<Duration>,
+    /// Busy time of the whole machine during the window, all CPUs
+    /// ([`os::system_busy_time`]): server, client, and the kernel's interrupt and softirq
+    /// work. `None` if the window never started or `/proc/stat` could not be read.
+    pub system_cpu: Option<Duration>,
+    /// Open loop only ([`super::run_open_loop`]): requests due in the window that were
+    /// never answered (their `rtts` entries are lower bounds). Zero for the closed loop.
+    pub incomplete: u64,
 }
 
 /// The process's and the client thread's CPU clocks at one moment.
@@ -91,6 +98,7 @@ pub struct ClientReport {
 struct CpuMark {
     process: Duration,
     thread: Duration,
+    system: Option<Duration>,
 }
 
 impl CpuMark {
@@ -98,7 +106,13 @@ impl CpuMark {
         CpuMark {
             process: os::process_cpu_time(),
             thread: os::thread_cpu_time(),
+            system: os::system_busy_time(),
         }
+    }
+
+    /// Busy time of the whole machine between `self` and `later`.
+    fn system_until(self, later: CpuMark) -> Option<Duration> {
+        Some(later.system?.saturating_sub(self.system?))
     }
 
     /// CPU time other threads of the process used between `self` and `later`.
@@ -133,7 +147,7 @@ struct Conn {
 /// A failed connect, a read or write error, the server closing a connection, or an echo
 /// longer than the message.
 pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
-    let pinned_cpu = os::pin_to_last_cpu();
+    let pinned_cpu = os::pin_to_client_cpu();
     let mut poll = Poll::new()?;
     let now = Instant::now();
     let mut conns = Vec::with_capacity(config.connections);
@@ -193,7 +207,9 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
             }
         }
     }
-    let others_cpu = window_cpu.map(|start| start.others_until(CpuMark::now()));
+    let end = CpuMark::now();
+    let others_cpu = window_cpu.map(|start| start.others_until(end));
+    let system_cpu = window_cpu.and_then(|start| start.system_until(end));
     let messages = tally.messages();
     let per_second = tally.per_second();
     Ok(ClientReport {
@@ -202,6 +218,8 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         rtts: tally.into_rtts(),
         pinned_cpu,
         others_cpu,
+        system_cpu,
+        incomplete: 0,
     })
 }
 

@@ -3,8 +3,10 @@
 
 mod accounting;
 mod client;
+mod open_loop;
 mod server;
 
 pub use accounting::{Exchange, Overrun, Tally};
 pub use client::{run_client, spawn_client, ClientConfig, ClientReport};
+pub use open_loop::run_open_loop;
 pub use server::{loopback_listener, EchoServer, BACKLOG};

@@ -1,5 +1,7 @@
 //! Number and date formatting shared by the renderers.
 
+use crate::runner::RatioInterval;
+
 /// A value with about three significant digits (`55.3`, `0.882`, `320`).
 pub(super) fn value(v: f64) -> String {
     let a = v.abs();
@@ -17,6 +19,13 @@ pub(super) fn value(v: f64) -> String {
 /// A ratio with two decimals and an `x` (`0.85x`).
 pub(super) fn ratio(r: f64) -> String {
     format!("{r:.2}x")
+}
+
+/// A ratio with its confidence interval, marked as a tie when the interval spans 1.0:
+/// `0.87x [0.82, 0.93]`, `1.02x [0.97, 1.08] tie`.
+pub(super) fn ratio_interval(r: &RatioInterval) -> String {
+    let tie = if r.is_tie() { " tie" } else { "" };
+    format!("{:.2}x [{:.2}, {:.2}]{tie}", r.ratio, r.low, r.high)
 }
 
 /// A UTC timestamp (`2026-05-01 12:34 UTC`) from seconds since the Unix epoch.

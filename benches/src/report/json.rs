@@ -1,33 +1,41 @@
 //! `report.json`: machine-readable results.
 //!
-//! Shape (schema 1):
+//! Shape (schema 2):
 //!
 //! ```text
-//! { "schema": 1, "generated_unix", "command", "mode", "repetitions", "budget_s", "workers",
+//! { "schema": 2, "generated_unix", "command", "mode", "repetitions", "budget_s", "workers",
+//!   "seed", "allocator", "confidence_percent", "bootstrap_resamples",
 //!   "runtimes": { "<runtime>": { "worker_threads" } }, "machine": { ... },
 //!   "parallel_capacity": { "threads", "at_start", "at_end" },
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
 //!                    "iterations_per_sample", "repetitions", "ringloop_speed_up_target"?,
 //!                    "extra_metrics"?: { "<name>": { "unit", "about" } },
-//!                    "client_shares_cpus_with_server"?: true,   // TCP workloads
+//!                    "workers",                              // of the multi-threaded runtimes
+//!                    "server_cpus"?: [..], "client_cpu"?,     // TCP workloads
+//!                    "client_shares_cpus_with_server"?,       // TCP workloads
 //!                    "<runtime>": median or null,            // one key per runtime
-//!                    "ratios": { "ringloop-multi/tokio-multi": .. },
-//!                    "ratios_of_best_samples": { .. },       // CPU-bound workloads only
+//!                    "ratios": { "ringloop-multi/tokio-multi":   // ratio of medians
+//!                                  { "ratio", "low", "high", "tie" } or null, .. },
 //!                    "results": { "<runtime>": { "status", "median", "min", "max",
 //!                                                "samples", "extras", "error", "warnings" } } } ] }
 //! ```
 //!
 //! `status` is `"ok"`, `"n/a"` or `"error"`; a runtime's median is `null` unless `"ok"`.
+//! A ratio's `low`..`high` is its bootstrap confidence interval (`RatioInterval`); `tie`
+//! says the interval spans 1.0.
 
 use serde_json::{json, Map, Value};
 
 use super::ReportMeta;
-use crate::runner::{CellResult, Outcome, Stats, WorkloadResult};
+use crate::runner::{
+    CellResult, Outcome, RatioInterval, Stats, WorkloadResult, BOOTSTRAP_RESAMPLES,
+    CONFIDENCE_PERCENT,
+};
 use crate::runtimes::RuntimeKind;
 
 /// The ratios recorded per workload: (key, numerator, denominator).
-const RATIOS: [(&str, RuntimeKind, RuntimeKind); 4] = [
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 5] = [
     (
         "ringloop-multi/tokio-multi",
         RuntimeKind::RingloopMulti,
@@ -42,6 +50,11 @@ const RATIOS: [(&str, RuntimeKind, RuntimeKind); 4] = [
         "ringloop-single/monoio",
         RuntimeKind::RingloopSingle,
         RuntimeKind::Monoio,
+    ),
+    (
+        "ringloop-single/monoio-tuned",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::MonoioTuned,
     ),
     (
         "ringloop-single/ringloop-multi",
@@ -65,7 +78,11 @@ pub(super) fn render(results: &[WorkloadResult], meta: &ReportMeta) -> String {
         .collect();
     let m = &meta.machine;
     let doc = json!({
-        "schema": 1,
+        "schema": 2,
+        "seed": meta.seed,
+        "allocator": meta.allocator,
+        "confidence_percent": CONFIDENCE_PERCENT,
+        "bootstrap_resamples": BOOTSTRAP_RESAMPLES,
         "generated_unix": meta.started_unix,
         "command": meta.command,
         "mode": meta.mode,
@@ -117,24 +134,25 @@ fn workload(r: &WorkloadResult) -> Value {
             .collect();
         obj.insert("extra_metrics".into(), extras.into());
     }
+    obj.insert("workers".into(), r.placement.workers.into());
     if r.uses_load_generator {
-        obj.insert("client_shares_cpus_with_server".into(), true.into());
+        if let Some(cpus) = &r.placement.server_cpus {
+            obj.insert("server_cpus".into(), cpus.clone().into());
+        }
+        if let Some(cpu) = r.placement.client_cpu {
+            obj.insert("client_cpu".into(), cpu.into());
+        }
+        let shares = r.placement.server_cpus.is_none();
+        obj.insert("client_shares_cpus_with_server".into(), shares.into());
     }
     for kind in RuntimeKind::ALL {
         obj.insert(kind.name().into(), number(r.median(kind)));
     }
     let ratios: Map<String, Value> = RATIOS
         .iter()
-        .map(|(key, a, b)| ((*key).to_owned(), number(r.ratio(*a, *b))))
+        .map(|(key, a, b)| ((*key).to_owned(), interval(r.ratio_interval(*a, *b))))
         .collect();
     obj.insert("ratios".into(), ratios.into());
-    if r.shows_speed_up {
-        let best: Map<String, Value> = RATIOS
-            .iter()
-            .map(|(key, a, b)| ((*key).to_owned(), number(r.best_ratio(*a, *b))))
-            .collect();
-        obj.insert("ratios_of_best_samples".into(), best.into());
-    }
     let cells: Map<String, Value> = r
         .cells
         .iter()
@@ -169,6 +187,14 @@ fn cell(c: &CellResult) -> Value {
         "error": error,
         "warnings": c.warnings,
     })
+}
+
+/// A ratio with its interval, or `null`.
+fn interval(r: Option<RatioInterval>) -> Value {
+    match r.filter(|r| r.ratio.is_finite() && r.low.is_finite() && r.high.is_finite()) {
+        Some(r) => json!({ "ratio": r.ratio, "low": r.low, "high": r.high, "tie": r.is_tie() }),
+        None => Value::Null,
+    }
 }
 
 /// A finite number, or `null` (JSON has no NaN).

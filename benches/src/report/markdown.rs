@@ -4,11 +4,14 @@ use std::fmt::Write;
 
 use super::format;
 use super::ReportMeta;
-use crate::runner::{CellResult, Outcome, WorkloadResult};
+use crate::runner::{
+    CellResult, Outcome, RatioInterval, WorkloadResult, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT,
+};
 use crate::runtimes::RuntimeKind;
+use crate::workloads::ExtraMetric;
 
 /// The ratio columns: (header, numerator, denominator).
-const RATIOS: [(&str, RuntimeKind, RuntimeKind); 3] = [
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 4] = [
     (
         "ringloop-multi / tokio-multi",
         RuntimeKind::RingloopMulti,
@@ -23,6 +26,11 @@ const RATIOS: [(&str, RuntimeKind, RuntimeKind); 3] = [
         "ringloop-single / monoio",
         RuntimeKind::RingloopSingle,
         RuntimeKind::Monoio,
+    ),
+    (
+        "ringloop-single / monoio-tuned",
+        RuntimeKind::RingloopSingle,
+        RuntimeKind::MonoioTuned,
     ),
 ];
 
@@ -71,14 +79,20 @@ pub fn render_markdown(results: &[WorkloadResult], meta: &ReportMeta) -> String 
     out
 }
 
-/// The results table, the speed-up table and any failures: what the binary prints.
+/// The claims, the results table, the speed-up table and any failures: what the binary
+/// prints.
 pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
-    let mut out = results_table(results, meta);
-    out.push_str(
+    let mut out = claims(results, meta);
+    out.push_str(&results_table(results, meta));
+    let _ = writeln!(
+        out,
         "\nCells: median ±half the min-max range over the repetitions. Ratios divide \
          medians (ringloop / the other): where lower is better, below 1.00x ringloop is \
-         ahead; where higher is better (msg/s), above 1.00x. n/a: the workload does not \
-         apply (monoio cannot spawn from outside its thread); error: see below.\n",
+         ahead; where higher is better (msg/s), above 1.00x. In brackets, the ratio's \
+         {CONFIDENCE_PERCENT}% confidence interval (percentile bootstrap, \
+         {BOOTSTRAP_RESAMPLES} resamples of each side's repetitions); **tie**: the interval \
+         spans 1.00x, so the run cannot tell the two apart. n/a: the workload does not \
+         apply (monoio cannot spawn from outside its thread); error: see below."
     );
     if let Some(note) = load_generator_note(results, meta) {
         let _ = writeln!(out, "\n{note}");
@@ -87,13 +101,26 @@ pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
     if !extras.is_empty() {
         let _ = writeln!(out, "\nExtra metrics (medians):\n");
         out.push_str(&extras);
+        let _ = writeln!(out, "\nWhat each extra metric is:\n");
+        out.push_str(&extras_legend(results));
+    }
+    let primitives = primitives_table(results, meta);
+    if !primitives.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPrimitives on one runtime (the sync rows above run `ringloop::sync` on every \
+             runtime; here each family on each, medians in ms, and the first family's time \
+             over each other's with its {CONFIDENCE_PERCENT}% interval: below 1.00x the \
+             first is faster):\n"
+        );
+        out.push_str(&primitives);
     }
     let speed_ups = speed_up_table(results, meta);
     if !speed_ups.is_empty() {
         let _ = writeln!(
             out,
             "\nMulti-threaded speed-up ({} workers): single-threaded time / multi-threaded \
-             time, from the medians and from each runtime's best sample:\n",
+             time, from the medians, with {CONFIDENCE_PERCENT}% intervals:\n",
             meta.workers
         );
         out.push_str(&speed_ups);
@@ -115,12 +142,15 @@ fn header(meta: &ReportMeta) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "Generated {} by `{}` ({} mode: {} interleaved repetitions per workload{budget}; \
+        "Generated {} by `{}` ({} mode: {} interleaved repetitions per workload{budget}, \
+         the runtimes in a shuffled order in each, seed {} (`--seed {}` replays the order); \
          took {:.0} s).\n",
         format::utc(meta.started_unix),
         meta.command,
         meta.mode,
         meta.repetitions,
+        meta.seed,
+        meta.seed,
         meta.duration_secs
     );
     let _ = writeln!(
@@ -147,7 +177,8 @@ fn header(meta: &ReportMeta) -> String {
     if !multi.is_empty() {
         let _ = writeln!(
             out,
-            "- Workers: {} use {} worker threads.",
+            "- Workers: {} use {} worker threads, except where a row's set-up says otherwise \
+             (the TCP rows; see below the results).",
             multi.join(" and "),
             meta.workers
         );
@@ -172,6 +203,7 @@ fn header(meta: &ReportMeta) -> String {
             ""
         }
     );
+    let _ = writeln!(out, "- Allocator: {} (all runtimes).", meta.allocator);
     let _ = writeln!(
         out,
         "- CPU work calibrated at {:.0} spin iterations per microsecond.",
@@ -183,34 +215,98 @@ fn header(meta: &ReportMeta) -> String {
     out
 }
 
-/// What the report says about the TCP workloads' load generator, if any ran.
+/// What the report says about the TCP workloads' load generator and the server's CPUs, if
+/// any such workload ran.
 fn load_generator_note(results: &[WorkloadResult], meta: &ReportMeta) -> Option<String> {
-    let names: Vec<String> = results
-        .iter()
-        .filter(|r| r.uses_load_generator)
-        .map(|r| format!("`{}`", r.name))
-        .collect();
-    if names.is_empty() {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for r in results.iter().filter(|r| r.uses_load_generator) {
+        let set_up = r.placement.describe();
+        let name = format!("`{}`", r.name);
+        match groups.iter_mut().find(|(s, _)| *s == set_up) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((set_up, vec![name])),
+        }
+    }
+    if groups.is_empty() {
         return None;
     }
-    if let Some(cpu) = crate::os::client_cpu_override() {
-        return Some(format!(
-            "Load generator ({}): one client thread of plain epoll code (mio), the same for \
-             every server, pinned to CPU {cpu} by `RINGLOOP_BENCH_CLIENT_CPU`, over loopback. \
-             **The server runs on the {} CPU(s) this process was confined to**, which \
-             `benches/scripts/pin-server.sh` makes CPU 0: not the suite's configuration.",
-            names.join(", "),
-            meta.machine.logical_cpus
-        ));
-    }
+    let placements: Vec<String> = groups
+        .iter()
+        .map(|(set_up, names)| format!("{}: {set_up}", names.join(", ")))
+        .collect();
+    let pinned = match crate::os::client_cpu_override() {
+        Some(cpu) => format!(
+            " The client's CPU ({cpu}) was set by `RINGLOOP_BENCH_CLIENT_CPU` \
+             (`benches/scripts/pin-server.sh`): not the suite's default set-up."
+        ),
+        None => String::new(),
+    };
     Some(format!(
-        "Load generator ({}): one client thread of plain epoll code (mio), the same for \
-         every server, pinned to the machine's last CPU, over loopback. **Client and server \
-         share the machine's {} CPUs**, so the figures are those of a server that has about \
-         one CPU to itself next to a busy client, not of a dedicated machine.",
-        names.join(", "),
-        meta.machine.logical_cpus
+        "Load generator: one client thread of plain epoll code (mio), the same for every \
+         server, pinned to one CPU, over loopback. The server runs on the CPUs the client \
+         leaves free, and the multi-threaded runtimes get one worker per such CPU, except in \
+         the rows marked `_oversubscribed`, where the server has every CPU of the machine's \
+         {} and the suite's {} workers, so its workers and the client contend for CPUs. Set-up \
+         per row: {}.{pinned}",
+        meta.machine.logical_cpus,
+        meta.workers,
+        placements.join("; "),
     ))
+}
+
+/// Per comparison: where ringloop is ahead, where behind, and where the run cannot tell
+/// (the ratio's interval spans 1.00x), each ratio with its interval.
+fn claims(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let mut out = String::new();
+    for (label, a, b) in RATIOS {
+        if !meta.runtimes.contains(&a) || !meta.runtimes.contains(&b) {
+            continue;
+        }
+        let (mut ahead, mut behind, mut ties) = (Vec::new(), Vec::new(), Vec::new());
+        for r in results {
+            let Some(i) = r.ratio_interval(a, b) else {
+                continue;
+            };
+            let item = format!("`{}` {}", r.name, format::ratio_interval(&i));
+            let ringloop_ahead = (i.high < 1.0) == r.lower_is_better;
+            match () {
+                _ if i.is_tie() => ties.push(item),
+                _ if ringloop_ahead => ahead.push(item),
+                _ => behind.push(item),
+            }
+        }
+        if ahead.is_empty() && behind.is_empty() && ties.is_empty() {
+            continue;
+        }
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "- **{label}**: ringloop ahead on {} ({}); behind on {} ({}); tie on {} ({}).",
+            ahead.len(),
+            list(&ahead),
+            behind.len(),
+            list(&behind),
+            ties.len(),
+            list(&ties),
+        );
+    }
+    if !out.is_empty() {
+        out.insert_str(
+            0,
+            &format!(
+                "Claims ({CONFIDENCE_PERCENT}% intervals; a tie is a ratio whose interval \
+                 spans 1.00x):\n\n"
+            ),
+        );
+        out.push('\n');
+    }
+    out
 }
 
 fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
@@ -235,8 +331,8 @@ fn results_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
             ];
             row.extend(r.cells.iter().map(cell_text));
             row.extend(ratios.iter().map(|(_, a, b)| {
-                r.ratio(*a, *b)
-                    .map_or_else(|| "-".to_owned(), format::ratio)
+                r.ratio_interval(*a, *b)
+                    .map_or_else(|| "-".to_owned(), |i| format::ratio_interval(&i))
             }));
             row
         })
@@ -295,6 +391,77 @@ fn extras_tables(results: &[WorkloadResult], meta: &ReportMeta) -> String {
     table(&head, rows, &align)
 }
 
+/// One row per sync workload and runtime: each primitive family's median, and the first
+/// family's time over each other family's, with its interval.
+fn primitives_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
+    let families: Vec<&ExtraMetric> = {
+        let mut all: Vec<&ExtraMetric> = Vec::new();
+        for f in results.iter().flat_map(|r| r.primitive_families) {
+            if !all.iter().any(|a| a.name == f.name) {
+                all.push(f);
+            }
+        }
+        all
+    };
+    let Some((first, others)) = families.split_first() else {
+        return String::new();
+    };
+    let mut head = vec!["workload".to_owned(), "runtime".to_owned()];
+    head.extend(families.iter().map(|f| f.about.to_owned()));
+    head.extend(
+        others
+            .iter()
+            .map(|f| format!("{} / {}", first.about, f.about)),
+    );
+    let mut rows = Vec::new();
+    for r in results.iter().filter(|r| !r.primitive_families.is_empty()) {
+        for &kind in &meta.runtimes {
+            let median = |name| r.extra_median(kind, name).filter(|v| v.is_finite());
+            if median(first.name).is_none() {
+                continue;
+            }
+            let mut row = vec![r.name.to_owned(), kind.name().to_owned()];
+            row.extend(
+                families
+                    .iter()
+                    .map(|f| median(f.name).map_or_else(|| "-".to_owned(), format::value)),
+            );
+            row.extend(others.iter().map(|f| {
+                let ratio = r
+                    .extra_samples(kind, first.name)
+                    .zip(r.extra_samples(kind, f.name))
+                    .and_then(|(a, b)| RatioInterval::of(a, b));
+                ratio.map_or_else(|| "-".to_owned(), |i| format::ratio_interval(&i))
+            }));
+            rows.push(row);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut align = vec![false, false];
+    align.resize(head.len(), true);
+    table(&head, rows, &align)
+}
+
+/// One line per extra metric name: what it measures and includes.
+fn extras_legend(results: &[WorkloadResult]) -> String {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for extra in results.iter().flat_map(|r| r.extra_metrics) {
+        if !seen
+            .iter()
+            .any(|(name, about)| *name == extra.name && *about == extra.about)
+        {
+            seen.push((extra.name, extra.about));
+        }
+    }
+    let mut out = String::new();
+    for (name, about) in seen {
+        let _ = writeln!(out, "- `{name}`: {about}.");
+    }
+    out
+}
+
 fn cell_text(cell: &CellResult) -> String {
     match (&cell.outcome, cell.stats()) {
         (Outcome::Measured, Some(s)) => {
@@ -312,9 +479,10 @@ fn speed_up_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
         .map(|r| {
             let mut row = vec![r.name.to_owned()];
             for (_, single, multi) in SPEED_UPS {
-                for ratio in [r.ratio(single, multi), r.best_ratio(single, multi)] {
-                    row.push(ratio.map_or_else(|| "-".to_owned(), format::ratio));
-                }
+                row.push(
+                    r.ratio_interval(single, multi)
+                        .map_or_else(|| "-".to_owned(), |i| format::ratio_interval(&i)),
+                );
             }
             row.push(format!("{}.00x", meta.workers));
             row.push(
@@ -329,26 +497,32 @@ fn speed_up_table(results: &[WorkloadResult], meta: &ReportMeta) -> String {
     }
     let mut head = vec!["workload".to_owned()];
     for (label, _, _) in SPEED_UPS {
-        head.push(format!("{label} (medians)"));
-        head.push("(best samples)".to_owned());
+        head.push(label.to_owned());
     }
     head.push("ideal".to_owned());
-    head.push("ringloop target (best samples)".to_owned());
-    table(&head, rows, &[false, true, true, true, true, true, false])
+    head.push("ringloop target".to_owned());
+    table(&head, rows, &[false, true, true, true, false])
 }
 
-/// Whether ringloop reached `target`, judged on the best samples (see
-/// [`WorkloadResult::best_ratio`]) with tokio's speed-up in the same run as the control:
-/// if tokio fell short too, the machine did not give the run its cores, and ringloop is
-/// not judged.
+/// Whether ringloop reached `target`, judged on the speed-up's confidence interval, with
+/// tokio's speed-up in the same run as the control: met if the interval lies above the
+/// target, missed if it lies below while tokio's reached it; otherwise the run cannot say
+/// (the interval spans the target, or tokio fell short too: the machine did not give the
+/// run its cores).
 fn verdict(r: &WorkloadResult, target: f64) -> String {
-    let ringloop = r.best_ratio(SPEED_UPS[0].1, SPEED_UPS[0].2);
-    let tokio = r.best_ratio(SPEED_UPS[1].1, SPEED_UPS[1].2);
+    let ringloop = r.ratio_interval(SPEED_UPS[0].1, SPEED_UPS[0].2);
+    let tokio = r.ratio_interval(SPEED_UPS[1].1, SPEED_UPS[1].2);
     match (ringloop, tokio) {
         (None, _) => format!(">= {target}x: not measured"),
-        (Some(s), _) if s >= target => format!(">= {target}x: met"),
-        (Some(_), Some(k)) if k >= target => {
-            format!(">= {target}x: MISSED (tokio reached {})", format::ratio(k))
+        (Some(s), _) if s.low >= target => format!(">= {target}x: met"),
+        (Some(s), _) if s.high >= target => {
+            format!(">= {target}x: not shown (the interval spans it)")
+        }
+        (Some(_), Some(k)) if k.ratio >= target => {
+            format!(
+                ">= {target}x: MISSED (tokio reached {})",
+                format::ratio(k.ratio)
+            )
         }
         (Some(_), _) => format!(">= {target}x: not judged (tokio fell short too: busy machine)"),
     }

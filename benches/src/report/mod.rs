@@ -48,6 +48,10 @@ pub struct ReportMeta {
     pub spin_iterations_per_micro: f64,
     /// The commit of the workspace, if git could tell.
     pub git_commit: Option<String>,
+    /// The global allocator the bench was built with ([`crate::allocator_name`]).
+    pub allocator: &'static str,
+    /// The seed of the runtime order ([`crate::runner::RunConfig::seed`]).
+    pub seed: u64,
 }
 
 /// Writes every report file; returns the paths written.
@@ -78,6 +82,6 @@ pub fn write_report(
 
     let plots = dir.join("plots");
     fs::create_dir_all(&plots)?;
-    written.extend(svg::write_plots(results, meta, &plots)?);
+    written.extend(svg::write_plots(results, &plots)?);
     Ok(written)
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{panic_log, warnings};
+use super::{panic_log, warnings, Placement};
 use crate::runtimes::RuntimeKind;
 use crate::workloads::{Phase, Sample, Workload};
 
@@ -41,15 +41,16 @@ enum Message {
 pub(super) fn run_sample(
     workload: &Arc<dyn Workload>,
     kind: RuntimeKind,
-    workers: usize,
+    placement: &Placement,
     timeout: Duration,
 ) -> Run {
     let (tx, rx) = mpsc::channel();
     let panics_before = panic_log::count();
     let workload = workload.clone();
+    let placement = placement.clone();
     let spawned = thread::Builder::new()
         .name(format!("{}{kind}", panic_log::SAMPLE_THREAD_PREFIX))
-        .spawn(move || sample_thread(&*workload, kind, workers, &tx));
+        .spawn(move || sample_thread(&*workload, kind, &placement, &tx));
     if let Err(e) = spawned {
         return Run {
             result: Err(format!("could not start a sample thread: {e}")),
@@ -109,14 +110,24 @@ fn wait_for_sample(
 fn sample_thread(
     workload: &dyn Workload,
     kind: RuntimeKind,
-    workers: usize,
+    placement: &Placement,
     tx: &mpsc::Sender<Message>,
 ) {
     let panics_before = panic_log::count();
     let caught = panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut rt = kind
-            .build(workers)
-            .map_err(|e| format!("the runtime failed to build: {e}"))?;
+        // Before the runtime starts its threads, which inherit the confinement.
+        if !placement.confine_server() {
+            warnings::warn(format!(
+                "could not confine the server to {}; it ran on every CPU",
+                placement.describe()
+            ));
+        }
+        let built = if workload.tokio_without_io() {
+            kind.build_without_tokio_io(placement.workers)
+        } else {
+            kind.build(placement.workers)
+        };
+        let mut rt = built.map_err(|e| format!("the runtime failed to build: {e}"))?;
         let sample = measure(workload, &mut rt);
         // Report before shutting down, so a hanging shutdown cannot lose the figure.
         let _ = tx.send(Message::Sample(sample));

@@ -1,10 +1,13 @@
 //! Runs workloads on runtimes: interleaved repetitions, isolated samples, statistics.
 //!
-//! For each workload, every repetition runs each runtime in turn (the starting runtime
-//! rotates with the repetition, so none is always first after a workload switch). Each
-//! sample runs on a fresh thread with a freshly built runtime (see `isolate.rs`): a
+//! For each workload, every repetition runs each runtime once, in an order shuffled afresh
+//! for each repetition (seeded by [`RunConfig::seed`], so a run's order can be replayed):
+//! no runtime is always first after a workload switch, or always right after the same
+//! neighbour, whose leftovers (sockets in `TIME_WAIT`, a warm allocator) it would inherit.
+//! Each sample runs on a fresh thread with a freshly built runtime (see `isolate.rs`): a
 //! runtime that panics, hangs or fails to build marks its cell as failed and is skipped
-//! for the rest of that workload, and the suite goes on.
+//! for the rest of that workload, and the suite goes on. Where the sample's threads run
+//! and how many workers they get is the workload's [`Placement`].
 //!
 //! With a time budget (`--quick` sets one), each workload the budget can shorten gets an
 //! equal share of what is left of it; once [`MIN_REPETITIONS`] are done, such a workload
@@ -16,13 +19,16 @@
 
 mod isolate;
 mod panic_log;
+mod placement;
+mod random;
 mod stats;
 mod warnings;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use stats::Stats;
+pub use placement::Placement;
+pub use stats::{RatioInterval, Stats, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT};
 pub(crate) use warnings::warn;
 
 use crate::cpu;
@@ -42,6 +48,8 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// How long the whole suite should take at most, if limited (see the module docs).
     pub budget: Option<Duration>,
+    /// Seeds the runtime order of every repetition (see the module docs).
+    pub seed: u64,
 }
 
 /// Repetitions a workload always gets, whatever the budget says.
@@ -131,10 +139,14 @@ pub struct WorkloadResult {
     pub speed_up_target: Option<f64>,
     /// The side figures the report shows ([`Workload::extra_metrics`]).
     pub extra_metrics: &'static [ExtraMetric],
+    /// The side figures of the primitives table ([`Workload::primitive_families`]).
+    pub primitive_families: &'static [ExtraMetric],
     /// Whether the TCP load generator shared the machine ([`Workload::uses_load_generator`]).
     pub uses_load_generator: bool,
     /// Repetitions run (fewer than asked if the time budget ran short).
     pub repetitions: usize,
+    /// Where the server ran, and with how many workers.
+    pub placement: Placement,
     /// One cell per configured runtime, in column order.
     pub cells: Vec<CellResult>,
 }
@@ -150,11 +162,16 @@ impl WorkloadResult {
         self.cell(kind).and_then(CellResult::median)
     }
 
-    /// The median of side figure `name` on `kind`, if measured.
-    pub fn extra_median(&self, kind: RuntimeKind, name: &str) -> Option<f64> {
+    /// The samples of side figure `name` on `kind`, if measured.
+    pub fn extra_samples(&self, kind: RuntimeKind, name: &str) -> Option<&[f64]> {
         let cell = self.cell(kind).filter(|c| c.outcome == Outcome::Measured)?;
         let (_, values) = cell.extras.iter().find(|(n, _)| *n == name)?;
-        Stats::of(values).map(|s| s.median)
+        Some(values)
+    }
+
+    /// The median of side figure `name` on `kind`, if measured.
+    pub fn extra_median(&self, kind: RuntimeKind, name: &str) -> Option<f64> {
+        Stats::of(self.extra_samples(kind, name)?).map(|s| s.median)
     }
 
     /// `median(numerator) / median(denominator)`, if both were measured.
@@ -163,20 +180,18 @@ impl WorkloadResult {
         (d != 0.0).then(|| n / d)
     }
 
-    /// The ratio of the best samples (the smallest if lower is better, else the largest):
-    /// what each runtime did when least disturbed, robust to a machine that is busy for
-    /// part of the run, where the medians may land on either side of bimodal samples.
-    pub fn best_ratio(&self, numerator: RuntimeKind, denominator: RuntimeKind) -> Option<f64> {
-        let best = |kind| {
-            let stats = self.cell(kind)?.stats()?;
-            Some(if self.lower_is_better {
-                stats.min
-            } else {
-                stats.max
-            })
+    /// [`WorkloadResult::ratio`] with its bootstrap confidence interval ([`RatioInterval`]),
+    /// if both were measured.
+    pub fn ratio_interval(
+        &self,
+        numerator: RuntimeKind,
+        denominator: RuntimeKind,
+    ) -> Option<RatioInterval> {
+        let samples = |kind| {
+            let cell = self.cell(kind)?;
+            (cell.outcome == Outcome::Measured).then_some(cell.samples.as_slice())
         };
-        let (n, d) = (best(numerator)?, best(denominator)?);
-        (d != 0.0).then(|| n / d)
+        RatioInterval::of(samples(numerator)?, samples(denominator)?)
     }
 }
 
@@ -249,7 +264,9 @@ fn run_workload(
         .iter()
         .map(|&kind| CellResult::new(kind, workload.applies_to(kind)))
         .collect();
+    let placement = Placement::of(workload.as_ref(), config.workers);
     let mut repetitions = 0;
+    let mut order: Vec<usize> = (0..cells.len()).collect();
     for rep in 0..wanted {
         if let Some(share) = share.filter(|_| rep >= MIN_REPETITIONS) {
             let spent = start.elapsed();
@@ -258,12 +275,18 @@ fn run_workload(
             }
         }
         repetitions += 1;
-        for turn in 0..cells.len() {
-            let cell = &mut cells[(turn + rep) % config.runtimes.len()];
+        random::SplitMix64::new(random::mix(&[
+            config.seed,
+            random::seed_of(workload.name()),
+            rep as u64,
+        ]))
+        .shuffle(&mut order);
+        for &index in &order {
+            let cell = &mut cells[index];
             if cell.outcome != Outcome::Measured {
                 continue;
             }
-            let run = isolate::run_sample(workload, cell.runtime, config.workers, config.timeout);
+            let run = isolate::run_sample(workload, cell.runtime, &placement, config.timeout);
             on_sample(&SampleEvent {
                 workload: workload.name(),
                 repetition: rep,
@@ -290,8 +313,10 @@ fn run_workload(
         shows_speed_up: workload.shows_speed_up(),
         speed_up_target: workload.speed_up_target(),
         extra_metrics: workload.extra_metrics(),
+        primitive_families: workload.primitive_families(),
         uses_load_generator: workload.uses_load_generator(),
         repetitions,
+        placement,
         cells,
     }
 }
@@ -357,6 +382,7 @@ mod tests {
             workers: 2,
             timeout: Duration::from_secs(1),
             budget: Some(Duration::from_secs(60)),
+            seed: 1,
         };
         let w = |cap| -> Arc<dyn Workload> { Arc::new(Capped(cap)) };
         let left = Duration::from_secs(60);
@@ -375,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn ratios_of_medians_and_of_best_samples() {
+    fn ratios_of_medians_with_intervals() {
         let cell = |runtime, samples: &[f64]| CellResult {
             samples: samples.to_vec(),
             ..CellResult::new(runtime, true)
@@ -389,8 +415,14 @@ mod tests {
             shows_speed_up: true,
             speed_up_target: None,
             extra_metrics: &[],
+            primitive_families: &[],
             uses_load_generator: false,
             repetitions: 3,
+            placement: Placement {
+                workers: 2,
+                server_cpus: None,
+                client_cpu: None,
+            },
             cells: vec![
                 cell(RuntimeKind::TokioMulti, &[100.0, 190.0, 200.0]),
                 cell(RuntimeKind::TokioCurrent, &[200.0, 210.0, 220.0]),
@@ -398,7 +430,13 @@ mod tests {
         };
         let (multi, current) = (RuntimeKind::TokioMulti, RuntimeKind::TokioCurrent);
         assert_eq!(result.ratio(current, multi), Some(210.0 / 190.0));
-        assert_eq!(result.best_ratio(current, multi), Some(2.0));
+        let interval = result.ratio_interval(current, multi).unwrap();
+        assert_eq!(interval.ratio, 210.0 / 190.0);
+        // Resampling 3 samples a side: the extremes are 200/200 and 220/100.
+        assert!(interval.low >= 1.0 && interval.high <= 2.2, "{interval:?}");
+        assert!(result
+            .ratio_interval(current, RuntimeKind::Monoio)
+            .is_none());
         assert_eq!(result.ratio(current, RuntimeKind::Monoio), None);
     }
 
@@ -414,6 +452,7 @@ mod tests {
             workers: 2,
             timeout: Duration::from_millis(300),
             budget: None,
+            seed: 7,
         };
         let workloads: Vec<Arc<dyn Workload>> = vec![Arc::new(Misbehaving)];
         let mut events = 0;

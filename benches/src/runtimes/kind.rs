@@ -1,4 +1,4 @@
-//! The five runtime configurations the suite compares, and how each is built.
+//! The six runtime configurations the suite compares, and how each is built.
 
 use std::fmt;
 use std::io;
@@ -20,18 +20,21 @@ pub enum RuntimeKind {
     TokioMulti,
     /// tokio's `current_thread` scheduler.
     TokioCurrent,
-    /// monoio, one thread, io_uring driver.
+    /// monoio, one thread, io_uring driver, its default ring set-up.
     Monoio,
+    /// monoio with the ring flags its users set for a server ([`MonoioRt::tuned`]).
+    MonoioTuned,
 }
 
 impl RuntimeKind {
     /// Every kind, in report column order.
-    pub const ALL: [RuntimeKind; 5] = [
+    pub const ALL: [RuntimeKind; 6] = [
         RuntimeKind::RingloopMulti,
         RuntimeKind::RingloopSingle,
         RuntimeKind::TokioMulti,
         RuntimeKind::TokioCurrent,
         RuntimeKind::Monoio,
+        RuntimeKind::MonoioTuned,
     ];
 
     /// The name used in tables and as the JSON key.
@@ -42,6 +45,7 @@ impl RuntimeKind {
             RuntimeKind::TokioMulti => "tokio-multi",
             RuntimeKind::TokioCurrent => "tokio-current",
             RuntimeKind::Monoio => "monoio",
+            RuntimeKind::MonoioTuned => "monoio-tuned",
         }
     }
 
@@ -61,7 +65,12 @@ impl RuntimeKind {
 
     /// Whether the runtime can spawn from outside (see [`super::RemoteSpawn`]).
     pub fn spawns_remotely(self) -> bool {
-        self != RuntimeKind::Monoio
+        !self.is_monoio()
+    }
+
+    /// Whether this is one of the monoio set-ups.
+    pub fn is_monoio(self) -> bool {
+        matches!(self, RuntimeKind::Monoio | RuntimeKind::MonoioTuned)
     }
 
     /// Builds the runtime; multi-threaded kinds get `workers` worker threads.
@@ -74,6 +83,17 @@ impl RuntimeKind {
             RuntimeKind::TokioMulti => AnyRuntime::Tokio(TokioRt::multi(workers)?),
             RuntimeKind::TokioCurrent => AnyRuntime::Tokio(TokioRt::current()?),
             RuntimeKind::Monoio => AnyRuntime::Monoio(MonoioRt::new()?),
+            RuntimeKind::MonoioTuned => AnyRuntime::Monoio(MonoioRt::tuned()?),
+        })
+    }
+
+    /// Like [`RuntimeKind::build`], but tokio without its I/O driver (timers only); the
+    /// other runtimes cannot leave out their ring, and are built as usual.
+    pub fn build_without_tokio_io(self, workers: usize) -> io::Result<AnyRuntime> {
+        Ok(match self {
+            RuntimeKind::TokioMulti => AnyRuntime::Tokio(TokioRt::multi_with(workers, false)?),
+            RuntimeKind::TokioCurrent => AnyRuntime::Tokio(TokioRt::current_with(false)?),
+            other => other.build(workers)?,
         })
     }
 }

@@ -149,7 +149,7 @@ impl AnyRuntime {
         match self {
             AnyRuntime::Ringloop(rt) => rt.kind(),
             AnyRuntime::Tokio(rt) => rt.kind(),
-            AnyRuntime::Monoio(_) => RuntimeKind::Monoio,
+            AnyRuntime::Monoio(rt) => rt.kind(),
         }
     }
 

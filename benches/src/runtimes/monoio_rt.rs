@@ -1,5 +1,6 @@
 //! monoio behind [`Rt`]: one thread, io_uring driver with its timer, `monoio::spawn`; its
-//! timers and TCP (`monoio::time`, `monoio::net`) behind [`IoRt`].
+//! timers and TCP (`monoio::time`, `monoio::net`) behind [`IoRt`]. Two set-ups: monoio's
+//! defaults, and tuned as its users set it up for a server ([`MonoioRt::tuned`]).
 //!
 //! monoio has no `yield_now`, so it gets our [`YieldNow`], and no way to spawn from
 //! outside the runtime, so it does not implement [`super::RemoteSpawn`].
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 
-use super::{IoRt, Rt};
+use super::{IoRt, Rt, RuntimeKind};
 use crate::net::EchoServer;
 use crate::sync::YieldNow;
 
@@ -21,15 +22,44 @@ type Driver = monoio::time::TimeDriver<monoio::IoUringDriver>;
 /// A built monoio runtime on the io_uring driver, with its timer enabled.
 pub struct MonoioRt {
     rt: monoio::Runtime<Driver>,
+    kind: RuntimeKind,
 }
 
 impl MonoioRt {
-    /// `RuntimeBuilder::<IoUringDriver>::new().enable_timer().build()`.
+    /// `RuntimeBuilder::<IoUringDriver>::new().enable_timer().build()`: monoio's defaults
+    /// (a ring of 1,024 entries, no setup flags).
     pub fn new() -> io::Result<Self> {
         let rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
             .enable_timer()
             .build()?;
-        Ok(MonoioRt { rt })
+        Ok(MonoioRt {
+            rt,
+            kind: RuntimeKind::Monoio,
+        })
+    }
+
+    /// monoio as its users tune it for a server: the same, with the ring set up with
+    /// `IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER`
+    /// (no interrupt of the thread to run completion work, a flag saying some is pending,
+    /// and one submitting thread: what a thread-per-core runtime allows).
+    pub fn tuned() -> io::Result<Self> {
+        let mut ring = io_uring_06::IoUring::builder();
+        ring.setup_coop_taskrun()
+            .setup_taskrun_flag()
+            .setup_single_issuer();
+        let rt = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .uring_builder(ring)
+            .enable_timer()
+            .build()?;
+        Ok(MonoioRt {
+            rt,
+            kind: RuntimeKind::MonoioTuned,
+        })
+    }
+
+    /// Which configuration this is.
+    pub fn kind(&self) -> RuntimeKind {
+        self.kind
     }
 }
 

@@ -20,25 +20,41 @@ pub struct TokioRt {
 }
 
 impl TokioRt {
-    /// `multi_thread` with `workers` worker threads.
+    /// `multi_thread` with `workers` worker threads, I/O and timers.
     pub fn multi(workers: usize) -> io::Result<Self> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()?;
+        Self::multi_with(workers, true)
+    }
+
+    /// `current_thread`, with I/O and timers.
+    pub fn current() -> io::Result<Self> {
+        Self::current_with(true)
+    }
+
+    /// `multi_thread` with `workers` worker threads and timers, with the I/O driver if
+    /// `io`. Without it, a parked worker sleeps on a condition variable rather than in
+    /// `epoll_wait`, and waking it (a spawn from outside, say) is a futex wake rather than
+    /// an eventfd write.
+    pub fn multi_with(workers: usize, io: bool) -> io::Result<Self> {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(workers).enable_time();
+        if io {
+            builder.enable_io();
+        }
         Ok(TokioRt {
-            rt,
+            rt: builder.build()?,
             kind: RuntimeKind::TokioMulti,
         })
     }
 
-    /// `current_thread`.
-    pub fn current() -> io::Result<Self> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+    /// `current_thread` with timers, and the I/O driver if `io` (see [`TokioRt::multi_with`]).
+    pub fn current_with(io: bool) -> io::Result<Self> {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_time();
+        if io {
+            builder.enable_io();
+        }
         Ok(TokioRt {
-            rt,
+            rt: builder.build()?,
             kind: RuntimeKind::TokioCurrent,
         })
     }

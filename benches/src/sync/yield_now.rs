@@ -1,6 +1,7 @@
 //! A plain yield: wake yourself, return `Pending` once.
 //!
-//! Used for monoio, which has no `yield_now` of its own; tokio and ringloop use theirs.
+//! The yield of `yield_many`, the same on every runtime, and monoio's `yield_now` (it has
+//! none of its own).
 
 use std::future::Future;
 use std::pin::Pin;

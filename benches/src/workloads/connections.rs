@@ -1,16 +1,22 @@
-//! connections: resident memory per idle connection of an echo server.
+//! connections: memory per idle connection of an echo server, user and kernel.
 //!
 //! The server runs alone in a child process (see `crate::child`), on the runtime under test,
 //! with the `tcp_echo_64` server code: one task per connection, each with its 64-byte
 //! buffer. This process is the client: it opens 10,000 connections in batches, sends one
 //! 64-byte message on each and reads the echo, so every server task has accepted, read,
-//! written and is blocked in its next read. The figure is the growth of the child's
-//! `VmRSS` (read by the child from `/proc/self/status`) from before the first connection to
-//! after the last echo, divided by the connections: the runtime's and the server's user
-//! memory per connection (kernel socket buffers are not in RSS). The child's live heap
-//! growth per connection, from its counting allocator, is an extra. The client's sockets and
-//! memory are in this process and do not count. Each sample is a fresh child, so the
-//! runner's warm-up iteration does nothing. Lower is better.
+//! written and is blocked in its next read.
+//!
+//! The child runs in a memory cgroup of its own (`crate::cgroup`), so what the kernel
+//! allocates for it counts too: socket structures, and per pending read an io_uring
+//! request (`io_kiocb`) on the io_uring runtimes or an epoll item on tokio. The figure is the
+//! growth of the cgroup's usage (user plus kernel memory) from before the first connection
+//! to after the last echo, divided by the connections. Extras split it: the user part is the
+//! growth of the child's `VmRSS`, the kernel part the growth of the cgroup's kernel
+//! memory; the child's live heap growth (its counting allocator) is another. Where no
+//! memory cgroup can be created (no root, no controller), the figure is the `VmRSS` growth
+//! alone, and the cell carries a warning that says so. The client's sockets and memory are
+//! in this process and do not count. Each sample is a fresh child, so the runner's warm-up
+//! iteration does nothing. Lower is better.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,8 +26,10 @@ use std::time::Duration;
 use socket2::SockRef;
 
 use super::{thousands, ExtraMetric, Phase, Sample, Scale, Unit, Workload};
+use crate::cgroup::MemoryCgroup;
 use crate::child::ServerChild;
 use crate::os;
+use crate::runner::warn;
 use crate::runtimes::AnyRuntime;
 
 const MESSAGE_SIZE: usize = 64;
@@ -31,6 +39,16 @@ const BATCH: usize = 500;
 const SETTLE: Duration = Duration::from_millis(50);
 
 const EXTRAS: &[ExtraMetric] = &[
+    ExtraMetric {
+        name: "user_bytes_per_connection",
+        unit: "bytes/conn",
+        about: "growth of the server process's VmRSS per connection (user memory)",
+    },
+    ExtraMetric {
+        name: "kernel_bytes_per_connection",
+        unit: "bytes/conn",
+        about: "growth of the kernel memory charged to the server's cgroup per connection (sockets, io_kiocb or epoll items, ...)",
+    },
     ExtraMetric {
         name: "heap_bytes_per_connection",
         unit: "bytes/conn",
@@ -69,9 +87,9 @@ impl Workload for Connections {
 
     fn description(&self) -> String {
         format!(
-            "resident memory per idle connection: {} connections to the tcp_echo_64 server \
-             (one task each, blocked in a read) in a child process; growth of its VmRSS / \
-             connections",
+            "memory per idle connection, user plus kernel: {} connections to the tcp_echo_64 \
+             server (one task each, blocked in a read) in a child process in a memory cgroup \
+             of its own; growth of the cgroup's usage / connections",
             thousands(self.connections)
         )
     }
@@ -94,12 +112,25 @@ impl Workload for Connections {
         }
         os::raise_nofile_limit().map_err(|e| format!("cannot raise the descriptor limit: {e}"))?;
         let mut child = ServerChild::spawn(rt.kind(), rt.workers(), MESSAGE_SIZE)?;
+        let cgroup = match MemoryCgroup::create().and_then(|c| c.add(child.pid()).map(|()| c)) {
+            Ok(cgroup) => Some(cgroup),
+            Err(e) => {
+                warn(format!(
+                    "kernel memory not counted, the figure is user memory (VmRSS) only: {e}"
+                ));
+                None
+            }
+        };
+        let usage = |c: &MemoryCgroup| c.usage().map_err(|e| format!("cgroup usage: {e}"));
         let before = child.stats()?;
+        let cgroup_before = cgroup.as_ref().map(usage).transpose()?;
         let clients = connect_and_echo(&child, self.connections)?;
         thread::sleep(SETTLE);
         let after = child.stats()?;
+        let cgroup_after = cgroup.as_ref().map(usage).transpose()?;
         drop(clients);
         child.finish()?;
+        drop(cgroup);
         if after.connections != self.connections {
             return Err(format!(
                 "the server accepted {} connections, expected {}",
@@ -107,14 +138,23 @@ impl Workload for Connections {
             ));
         }
         let n = self.connections as f64;
-        let mut extras = vec![("rss_before_mib", before.rss as f64 / (1 << 20) as f64)];
+        let per_connection = |after: u64, before: u64| (after as f64 - before as f64) / n;
+        let user = per_connection(after.rss, before.rss);
+        let mut extras = vec![
+            ("rss_before_mib", before.rss as f64 / (1 << 20) as f64),
+            ("user_bytes_per_connection", user),
+        ];
         if let (Some(a), Some(b)) = (after.heap, before.heap) {
             extras.push(("heap_bytes_per_connection", (a - b) as f64 / n));
         }
-        Ok(Sample {
-            value: (after.rss as f64 - before.rss as f64) / n,
-            extras,
-        })
+        let mut value = user;
+        if let (Some(a), Some(b)) = (cgroup_after, cgroup_before) {
+            value = per_connection(a.total, b.total);
+            if let (Some(ka), Some(kb)) = (a.kernel, b.kernel) {
+                extras.push(("kernel_bytes_per_connection", per_connection(ka, kb)));
+            }
+        }
+        Ok(Sample { value, extras })
     }
 }
 

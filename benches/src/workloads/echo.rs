@@ -1,5 +1,6 @@
-//! The in-process echo run shared by `tcp_echo_*` and `tcp_latency`: the runtime under test
-//! serves, the load generator ([`crate::net::run_client`]) drives it from its own thread.
+//! The in-process echo run shared by `tcp_echo_*`, `tcp_latency` and `open_loop_*`: the
+//! runtime under test serves, the load generator ([`crate::net::run_client`], or
+//! [`crate::net::run_open_loop`]) drives it from its own thread.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,7 +11,9 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::net::{loopback_listener, run_client, ClientConfig, ClientReport, EchoServer};
+use crate::net::{
+    loopback_listener, run_client, run_open_loop, ClientConfig, ClientReport, EchoServer,
+};
 use crate::runtimes::{IoRt, VisitIo};
 
 /// How often the runtime looks whether the load generator has finished (see
@@ -29,6 +32,9 @@ pub(super) struct EchoRun {
     pub(super) window: Duration,
     /// Whether to keep every round-trip time.
     pub(super) keep_rtts: bool,
+    /// `Some(rate)`: the open-loop client at `rate` requests per second
+    /// ([`crate::net::run_open_loop`]) instead of the closed loop.
+    pub(super) open_loop_rate: Option<f64>,
 }
 
 impl VisitIo for EchoRun {
@@ -48,13 +54,17 @@ impl VisitIo for EchoRun {
                 self.window,
             )
         };
+        let open_loop_rate = self.open_loop_rate;
         let finished = Arc::new(Finished::default());
         let client = finished.clone();
         thread::Builder::new()
             .name("bench-load".to_owned())
             .spawn(move || {
                 let finished = SetDoneOnDrop(client);
-                let report = run_client(&config);
+                let report = match open_loop_rate {
+                    Some(rate) => run_open_loop(&config, rate),
+                    None => run_client(&config),
+                };
                 *finished.0.report.lock() = Some(report);
             })
             .map_err(|e| format!("cannot start the load generator: {e}"))?;

@@ -12,7 +12,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::sync_family::{both_families, millis_since, Family, EXTRAS, FAMILIES};
+use super::sync_family::{
+    millis_since, run_families, Family, FAMILIES, TWO_FAMILIES, TWO_FAMILY_METRICS,
+};
 use super::{thousands, ExtraMetric, Phase, Sample, Scale, Workload};
 use crate::runtimes::{AnyRuntime, Rt, Visit};
 use crate::sync::{FirstPoll, Latch};
@@ -42,14 +44,15 @@ impl Workload for EventBroadcast {
         )
     }
 
-    fn extra_metrics(&self) -> &'static [ExtraMetric] {
-        EXTRAS
+    fn primitive_families(&self) -> &'static [ExtraMetric] {
+        TWO_FAMILY_METRICS
     }
 
     fn run(&self, rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
-        both_families(rt, |rt, family| match family {
+        run_families(rt, TWO_FAMILIES, |rt, family| match family {
             Family::Ringloop => rt.visit(Job::<ringloop::sync::Event>::new(self.waiters)),
             Family::Tokio => rt.visit(Job::<tokio::sync::Notify>::new(self.waiters)),
+            Family::AsyncChannel => Err("not an event".to_owned()),
         })
     }
 }

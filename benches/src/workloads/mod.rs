@@ -14,6 +14,7 @@ mod idle_connections;
 mod idle_task_memory;
 mod imbalanced;
 mod mutex_contended;
+mod open_loop;
 mod ping_pong;
 mod queue;
 mod semaphore;
@@ -172,16 +173,36 @@ pub trait Workload: Debug + Send + Sync {
         false
     }
 
+    /// For a workload with a load generator: whether its server runs on every CPU, the
+    /// generator's included, with the suite's worker count (the oversubscribed rows), rather
+    /// than on the CPUs the generator leaves free (see `runner/placement.rs`).
+    fn server_shares_client_cpu(&self) -> bool {
+        false
+    }
+
+    /// For a sync workload: the side figures holding each primitive family's time, which
+    /// the report's primitives table compares on each runtime (`sync_family.rs`).
+    fn primitive_families(&self) -> &'static [ExtraMetric] {
+        &[]
+    }
+
+    /// Whether tokio runs without its I/O driver (timers only) for this workload.
+    fn tokio_without_io(&self) -> bool {
+        false
+    }
+
     /// Runs one iteration on `rt`. An error means the figure cannot be measured here.
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String>;
 }
 
 /// Every workload, at the given scale, in report order.
 pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
-    vec![
+    let mut workloads: Vec<Arc<dyn Workload>> = vec![
         Arc::new(spawn_many::SpawnMany::new(scale)),
         Arc::new(spawn_many_remote::SpawnManyRemote::new(scale)),
+        Arc::new(spawn_many_remote::SpawnManyRemote::tokio_without_io(scale)),
         Arc::new(yield_many::YieldMany::new(scale)),
+        Arc::new(yield_many::YieldMany::native(scale)),
         Arc::new(ping_pong::PingPong::new(scale)),
         Arc::new(chained_spawn::ChainedSpawn::new(scale)),
         Arc::new(cpu_parallel::CpuParallel::new(scale)),
@@ -191,7 +212,15 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(timers::Timers::lateness(scale)),
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::SMALL)),
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::LARGE)),
+        Arc::new(tcp_echo::TcpEcho::oversubscribed(scale, tcp_echo::SMALL)),
         Arc::new(tcp_latency::TcpLatency::new(scale)),
+    ];
+    workloads.extend(
+        open_loop::SET_UPS
+            .into_iter()
+            .map(|set_up| Arc::new(open_loop::OpenLoop::new(scale, set_up)) as Arc<dyn Workload>),
+    );
+    let rest: [Arc<dyn Workload>; 8] = [
         Arc::new(connections::Connections::new(scale)),
         Arc::new(idle_connections::IdleConnections::new(scale)),
         Arc::new(syscalls_per_message::SyscallsPerMessage::new(scale)),
@@ -200,16 +229,19 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(queue::QueueWorkload::new(scale, queue::BOUNDED)),
         Arc::new(queue::QueueWorkload::new(scale, queue::UNBOUNDED)),
         Arc::new(event_broadcast::EventBroadcast::new(scale)),
-    ]
+    ];
+    workloads.extend(rest);
+    workloads
 }
 
 /// Repetitions of the workloads whose samples are long (a fixed measurement window, a
-/// child process): fewer than the suite's default, so the quick run stays under a minute
-/// and the full run within a few.
+/// child process): in the full run, enough for a bootstrap interval worth quoting (with 7,
+/// one noisy window moved an I/O row's interval by several percent); in the quick run, the
+/// fewest that give a median, so it stays under a minute.
 fn long_sample_repetitions(scale: Scale) -> usize {
     match scale {
         Scale::Quick => 3,
-        Scale::Full => 7,
+        Scale::Full => 15,
     }
 }
 
@@ -251,6 +283,7 @@ mod tests {
             RuntimeKind::TokioMulti,
             RuntimeKind::TokioCurrent,
             RuntimeKind::Monoio,
+            RuntimeKind::MonoioTuned,
         ] {
             for workload in all_workloads(Scale::Quick) {
                 if !workload.applies_to(kind) || workload.unit() != Unit::Millis {

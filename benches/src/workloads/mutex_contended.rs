@@ -10,7 +10,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::sync_family::{both_families, millis_since, Family, EXTRAS, FAMILIES};
+use super::sync_family::{
+    millis_since, run_families, Family, FAMILIES, TWO_FAMILIES, TWO_FAMILY_METRICS,
+};
 use super::{thousands, ExtraMetric, Phase, Sample, Scale, Workload};
 use crate::runtimes::{AnyRuntime, Rt, Visit};
 use crate::sync::Latch;
@@ -44,18 +46,19 @@ impl Workload for MutexContended {
         )
     }
 
-    fn extra_metrics(&self) -> &'static [ExtraMetric] {
-        EXTRAS
+    fn primitive_families(&self) -> &'static [ExtraMetric] {
+        TWO_FAMILY_METRICS
     }
 
     fn run(&self, rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
-        both_families(rt, |rt, family| {
+        run_families(rt, TWO_FAMILIES, |rt, family| {
             let (tasks, increments) = (self.tasks, self.increments);
             match family {
                 Family::Ringloop => {
                     rt.visit(Job::<ringloop::sync::Mutex<u64>>::new(tasks, increments))
                 }
                 Family::Tokio => rt.visit(Job::<tokio::sync::Mutex<u64>>::new(tasks, increments)),
+                Family::AsyncChannel => Err("not a mutex".to_owned()),
             }
         })
     }

@@ -2,17 +2,23 @@
 //!
 //! 4 producer tasks each put 25,000 numbers into one queue; 4 consumer tasks take them
 //! until the queue is closed and add them up (checked). The bounded queue holds 64 items,
-//! so producers wait for room. ringloop: `ringloop::sync::Queue` (multi-consumer; closed
-//! with `shutdown` once the producers are done). tokio: `tokio::sync::mpsc` (`channel(64)`
-//! or `unbounded_channel`), closed when the last sender is dropped; tokio has no
-//! multi-consumer channel, so the consumers share the receiver behind a
-//! `tokio::sync::Mutex`, the usual tokio idiom for a work queue. See `sync_family.rs`.
+//! so producers wait for room. Three queues (see `sync_family.rs`):
+//!
+//! - `ringloop::sync::Queue` (multi-consumer; closed with `shutdown` once the producers are
+//!   done): every runtime's main figure.
+//! - `tokio::sync::mpsc` (`channel(64)` or `unbounded_channel`), closed when the last sender
+//!   is dropped; it has one receiver, so the consumers share it behind a
+//!   `tokio::sync::Mutex`, the usual tokio idiom for a work queue.
+//! - `async-channel` (`bounded(64)` or `unbounded()`), a multi-consumer channel: each
+//!   consumer holds a receiver clone, as `ringloop::sync::Queue`'s consumers share it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::sync_family::{both_families, millis_since, Family, EXTRAS, FAMILIES};
+use super::sync_family::{
+    millis_since, run_families, Family, FAMILIES, QUEUE_FAMILIES, QUEUE_FAMILY_METRICS,
+};
 use super::{thousands, ExtraMetric, Phase, Sample, Scale, Workload};
 use crate::runtimes::{AnyRuntime, Rt, Visit};
 use crate::sync::Latch;
@@ -56,18 +62,18 @@ impl Workload for QueueWorkload {
         };
         format!(
             "{PRODUCERS} producers x {} items through {queue} to {CONSUMERS} consumers \
-             (tokio: mpsc, the consumers sharing the receiver behind a tokio Mutex; \
-             {FAMILIES})",
+             (tokio::sync: mpsc, the consumers sharing the receiver behind a tokio Mutex; \
+             async-channel: each consumer a receiver clone; {FAMILIES})",
             thousands(self.items_per_producer as usize)
         )
     }
 
-    fn extra_metrics(&self) -> &'static [ExtraMetric] {
-        EXTRAS
+    fn primitive_families(&self) -> &'static [ExtraMetric] {
+        QUEUE_FAMILY_METRICS
     }
 
     fn run(&self, rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
-        both_families(rt, |rt, family| {
+        run_families(rt, QUEUE_FAMILIES, |rt, family| {
             rt.visit(Job {
                 family,
                 capacity: self.capacity,
@@ -100,6 +106,12 @@ impl Visit for Job {
             Family::Tokio => {
                 rt.block_on(tokio_mpsc::<R>(self.capacity, self.items, &sum, &consumed))
             }
+            Family::AsyncChannel => rt.block_on(async_channel::<R>(
+                self.capacity,
+                self.items,
+                &sum,
+                &consumed,
+            )),
         }
         let elapsed = millis_since(start);
         let expected = PRODUCERS as u64 * (self.items * (self.items - 1) / 2);
@@ -182,6 +194,44 @@ async fn tokio_mpsc<R: Rt>(
         });
     }
     drop(senders);
+    consumed.wait().await;
+}
+
+async fn async_channel<R: Rt>(
+    capacity: Option<usize>,
+    items: u64,
+    sum: &Arc<AtomicU64>,
+    consumed: &Arc<Latch>,
+) {
+    // The channel closes when the last sender is dropped.
+    let (sender, receiver) = match capacity {
+        Some(n) => async_channel::bounded(n),
+        None => async_channel::unbounded(),
+    };
+    for _ in 0..CONSUMERS {
+        let (receiver, sum, consumed) = (receiver.clone(), sum.clone(), consumed.clone());
+        R::spawn(async move {
+            let mut total = 0;
+            while let Ok(item) = receiver.recv().await {
+                total += item;
+            }
+            sum.fetch_add(total, Ordering::Relaxed);
+            consumed.count_down();
+        });
+    }
+    drop(receiver);
+    for _ in 0..PRODUCERS {
+        let sender = sender.clone();
+        R::spawn(async move {
+            for item in 0..items {
+                sender
+                    .send(item)
+                    .await
+                    .expect("the receivers live until every item is taken");
+            }
+        });
+    }
+    drop(sender);
     consumed.wait().await;
 }
 

@@ -11,7 +11,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::sync_family::{both_families, millis_since, Family, EXTRAS, FAMILIES};
+use super::sync_family::{
+    millis_since, run_families, Family, FAMILIES, TWO_FAMILIES, TWO_FAMILY_METRICS,
+};
 use super::{thousands, ExtraMetric, Phase, Sample, Scale, Workload};
 use crate::runtimes::{AnyRuntime, Rt, Visit};
 use crate::sync::Latch;
@@ -48,16 +50,17 @@ impl Workload for SemaphoreWorkload {
         )
     }
 
-    fn extra_metrics(&self) -> &'static [ExtraMetric] {
-        EXTRAS
+    fn primitive_families(&self) -> &'static [ExtraMetric] {
+        TWO_FAMILY_METRICS
     }
 
     fn run(&self, rt: &mut AnyRuntime, _phase: Phase) -> Result<Sample, String> {
-        both_families(rt, |rt, family| {
+        run_families(rt, TWO_FAMILIES, |rt, family| {
             let (tasks, rounds) = (self.tasks, self.rounds);
             match family {
                 Family::Ringloop => rt.visit(Job::<ringloop::sync::Semaphore>::new(tasks, rounds)),
                 Family::Tokio => rt.visit(Job::<tokio::sync::Semaphore>::new(tasks, rounds)),
+                Family::AsyncChannel => Err("not a semaphore".to_owned()),
             }
         })
     }

@@ -91,6 +91,7 @@ impl Workload for TcpLatency {
             warm_up,
             window,
             keep_rtts: true,
+            open_loop_rate: None,
         })?;
         let rtts = Distribution::of(&mut report.rtts).ok_or("no round trip completed")?;
         Ok(Sample {

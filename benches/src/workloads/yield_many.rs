@@ -1,40 +1,65 @@
-//! yield_many: many tasks each yield to the scheduler many times.
+//! yield_many and yield_many_native: many tasks each yield to the scheduler many times.
 //!
-//! Measures the cost of a reschedule (wake-by-ref of the running task). tokio and
-//! ringloop use their own `yield_now`; monoio, which has none, uses [`crate::YieldNow`].
+//! Measures the cost of a reschedule. `yield_many` uses the same plain yield on every
+//! runtime ([`crate::YieldNow`]: wake the task, return `Pending` once), so every scheduler
+//! does the same work. `yield_many_native` uses each runtime's own `yield_now`, which do
+//! not: tokio's defers its wake until after the next poll of its I/O driver and timers,
+//! ringloop's wakes at once (after whatever else is runnable), and monoio has none (it uses
+//! the plain yield).
 
 use std::sync::Arc;
 
 use super::{thousands, time_block_on, Phase, Sample, Scale, Workload};
 use crate::runtimes::{AnyRuntime, Rt, Visit};
-use crate::sync::Latch;
+use crate::sync::{Latch, YieldNow};
 
 /// See the module docs.
 #[derive(Debug)]
 pub(crate) struct YieldMany {
     tasks: usize,
     yields: usize,
+    native: bool,
 }
 
 impl YieldMany {
+    /// The same plain yield on every runtime.
     pub(crate) fn new(_scale: Scale) -> Self {
         YieldMany {
             tasks: 200,
             yields: 1_000,
+            native: false,
+        }
+    }
+
+    /// Each runtime's own `yield_now`.
+    pub(crate) fn native(scale: Scale) -> Self {
+        YieldMany {
+            native: true,
+            ..YieldMany::new(scale)
         }
     }
 }
 
 impl Workload for YieldMany {
     fn name(&self) -> &'static str {
-        "yield_many"
+        if self.native {
+            "yield_many_native"
+        } else {
+            "yield_many"
+        }
     }
 
     fn description(&self) -> String {
         format!(
-            "{} tasks x {} `yield_now()` each",
+            "{} tasks x {} yields each, {}",
             thousands(self.tasks),
-            thousands(self.yields)
+            thousands(self.yields),
+            if self.native {
+                "each runtime's own `yield_now()` (tokio's defers its wake past an I/O poll; \
+                 monoio has none and uses the plain one)"
+            } else {
+                "the same plain yield on every runtime (wake, return `Pending` once)"
+            }
         )
     }
 
@@ -42,6 +67,7 @@ impl Workload for YieldMany {
         Ok(rt.visit(Job {
             tasks: self.tasks,
             yields: self.yields,
+            native: self.native,
         }))
     }
 }
@@ -49,13 +75,18 @@ impl Workload for YieldMany {
 struct Job {
     tasks: usize,
     yields: usize,
+    native: bool,
 }
 
 impl Visit for Job {
     type Output = Sample;
 
     fn visit<R: Rt>(self, rt: &mut R) -> Sample {
-        let Job { tasks, yields } = self;
+        let Job {
+            tasks,
+            yields,
+            native,
+        } = self;
         time_block_on(rt, async move {
             let latch = Arc::new(Latch::new(tasks));
             let spawner_latch = latch.clone();
@@ -64,7 +95,11 @@ impl Visit for Job {
                     let latch = spawner_latch.clone();
                     R::spawn(async move {
                         for _ in 0..yields {
-                            R::yield_now().await;
+                            if native {
+                                R::yield_now().await;
+                            } else {
+                                YieldNow::new().await;
+                            }
                         }
                         latch.count_down();
                     });
