@@ -5,6 +5,7 @@
 //! module with a struct implementing [`Workload`] (usually by visiting the runtime with a
 //! generic job, see `spawn_many.rs`) and list it in [`all_workloads`].
 
+mod bulk_transfer;
 mod chained_spawn;
 mod connections;
 mod cpu_parallel;
@@ -69,6 +70,8 @@ pub enum Unit {
     SyscallsPerMessage,
     /// CPU time over wall time, in percent of one CPU (two busy CPUs are 200%).
     CpuPercent,
+    /// Gigabytes (10^9 bytes) per second.
+    GigabytesPerSec,
 }
 
 impl Unit {
@@ -82,6 +85,7 @@ impl Unit {
             Unit::BytesPerConnection => "bytes/conn",
             Unit::SyscallsPerMessage => "syscalls/msg",
             Unit::CpuPercent => "% CPU",
+            Unit::GigabytesPerSec => "GB/s",
         }
     }
 }
@@ -214,6 +218,11 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
         Arc::new(tcp_echo::TcpEcho::new(scale, tcp_echo::LARGE)),
         Arc::new(tcp_echo::TcpEcho::oversubscribed(scale, tcp_echo::SMALL)),
         Arc::new(tcp_latency::TcpLatency::new(scale)),
+        Arc::new(bulk_transfer::BulkTransfer::new(
+            scale,
+            bulk_transfer::MEDIUM,
+        )),
+        Arc::new(bulk_transfer::BulkTransfer::new(scale, bulk_transfer::HUGE)),
     ];
     workloads.extend(
         open_loop::SET_UPS
