@@ -231,7 +231,7 @@ pub(crate) fn context_switches(pid: u32) -> io::Result<ContextSwitches> {
     Ok(sum)
 }
 
-/// Raises this process's `RLIMIT_NOFILE`: both limits to [`WANTED_NOFILE`] if the hard one
+/// Raises this process's `RLIMIT_NOFILE`: both limits to 65,536 if the hard one
 /// is lower and the process may raise it, else the soft limit to the hard one; returns the
 /// new soft limit.
 ///
