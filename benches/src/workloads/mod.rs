@@ -246,7 +246,7 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
 /// Repetitions of the workloads whose samples are long (a fixed measurement window, a
 /// child process): in the full run, enough for a bootstrap interval worth quoting (with 7,
 /// one noisy window moved an I/O row's interval by several percent); in the quick run, the
-/// fewest that give a median, so it stays under a minute.
+/// fewest that give a median, so it stays short.
 fn long_sample_repetitions(scale: Scale) -> usize {
     match scale {
         Scale::Quick => 3,
