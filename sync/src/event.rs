@@ -133,6 +133,7 @@ enum Phase {
 impl Future for EventWait<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let mut wakes = WakeList::new();
@@ -161,7 +162,19 @@ impl Future for EventWait<'_> {
 }
 
 impl Drop for EventWait<'_> {
+    #[inline]
     fn drop(&mut self) {
+        // A wait that completed (the usual case) has nothing to undo: keep that to a compare.
+        if matches!(self.phase, Phase::Waiting(_)) {
+            self.leave_queue();
+        }
+    }
+}
+
+impl EventWait<'_> {
+    /// Takes a wait dropped before it was notified off the queue.
+    #[cold]
+    fn leave_queue(&mut self) {
         if let Phase::Waiting(key) = std::mem::replace(&mut self.phase, Phase::Done) {
             let mut wakes = WakeList::new();
             let _ = self.event.state.lock().waiters.remove(key, &mut wakes);

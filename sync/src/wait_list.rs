@@ -174,6 +174,7 @@ impl<D: Copy> WaitList<D> {
     /// `true` if the waiter has been notified; otherwise stores `waker` (if it would not wake
     /// the same task as the stored one) and returns `false`. The waker it replaces goes to
     /// `wakes`, to be dropped after the unlock.
+    #[inline]
     pub(crate) fn poll_notified(&mut self, key: &Key, waker: &Waker, wakes: &mut WakeList) -> bool {
         let slot = &mut self.slots[key.0];
         match slot.link {
