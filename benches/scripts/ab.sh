@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Interleaved A/B of the suite: the release bench of BASE (any git revision) against the
-# working tree's, run alternately (base, new, base, new, ...) ROUNDS times with the same
-# arguments, then one row per ringloop figure: the medians over the rounds, new/base per
-# round, and new/base divided by tokio's new/base in the same runs (the same flavour), which
-# cancels the drift of a shared machine.
+# working tree's, run alternately ROUNDS times with the same arguments, the first side
+# alternating too (base new, new base, base new, ...: a fixed order biased one run, where
+# tokio, the same code on both sides, ran 2-9% slower on the second side). Then one row per
+# ringloop figure: the medians over the rounds, new/base per round, the ratio of the pooled
+# samples' medians (every round's samples of a side together) with a 95% bootstrap
+# interval, and new/base divided by tokio's new/base in the same runs (the same flavour),
+# which cancels the drift of a shared machine.
 #
 # usage: benches/scripts/ab.sh BASE [ROUNDS] [-- bench args...]   (from the repository root)
 #   e.g. benches/scripts/ab.sh 8180f01 3
@@ -27,15 +30,18 @@ cp "$work/base-target/release/ringloop-bench" "$work/bench-base"
 cargo build --release -p ringloop-bench
 cp "$target/release/ringloop-bench" "$work/bench-new"
 for round in $(seq 1 "$rounds"); do
-  for side in base new; do
+  order="base new"
+  [ $((round % 2)) -eq 0 ] && order="new base"
+  for side in $order; do
     "$work/bench-$side" "$@" --json "$work/r${round}_$side.json" --out "$work/report_${round}_$side" \
       >"$work/r${round}_$side.log" 2>&1
     echo "round $round $side done ($(date +%T))"
   done
 done
 python3 - "$work" <<'PY'
-import collections, glob, json, statistics, sys
+import collections, glob, json, random, statistics, sys
 runs = collections.defaultdict(lambda: collections.defaultdict(dict))
+pooled = collections.defaultdict(lambda: collections.defaultdict(list))
 lower = {}
 for path in glob.glob(sys.argv[1] + "/r*_*.json"):
     name = path.rsplit("/", 1)[1][1:-5]
@@ -45,8 +51,16 @@ for path in glob.glob(sys.argv[1] + "/r*_*.json"):
         for rt, r in w["results"].items():
             if r.get("median") is not None:
                 runs[(w["name"], rt)][side][int(rnd)] = r["median"]
-print("| workload | runtime | base | new | new/base | per round | vs tokio | better |")
-print("|---|---|---|---|---|---|---|---|")
+                pooled[(w["name"], rt)][side] += r.get("samples") or []
+
+def interval(new, base, resamples=2000):
+    rng = random.Random(1)
+    def med(xs):
+        return statistics.median([xs[rng.randrange(len(xs))] for _ in xs])
+    ratios = sorted(med(new) / med(base) for _ in range(resamples))
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+print("| workload | runtime | base | new | new/base | per round | pooled [95%] | vs tokio | better |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (wl, rt), v in sorted(runs.items()):
     if not rt.startswith("ringloop"):
         continue
@@ -61,8 +75,13 @@ for (wl, rt), v in sorted(runs.items()):
     bm = statistics.median(b[r] for r in rounds)
     nm = statistics.median(n[r] for r in rounds)
     ratio_tokio = f"{statistics.median(norm):.3f}" if norm else "-"
+    pb, pn = pooled[(wl, rt)]["base"], pooled[(wl, rt)]["new"]
+    pooled_text = "-"
+    if pb and pn and statistics.median(pb):
+        lo, hi = interval(pn, pb)
+        pooled_text = f"{statistics.median(pn) / statistics.median(pb):.3f} [{lo:.3f}, {hi:.3f}]"
     print(f"| {wl} | {rt} | {bm:.4g} | {nm:.4g} | {statistics.median(per):.3f} | "
-          f"{' '.join(f'{x:.2f}' for x in per)} | {ratio_tokio} | "
+          f"{' '.join(f'{x:.2f}' for x in per)} | {pooled_text} | {ratio_tokio} | "
           f"{'lower' if lower[wl] else 'higher'} |")
 PY
 echo "raw results: $work"
