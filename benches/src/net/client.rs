@@ -150,22 +150,13 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
     let pinned_cpu = os::pin_to_client_cpu();
     let mut poll = Poll::new()?;
     let now = Instant::now();
-    let mut conns = Vec::with_capacity(config.connections);
-    for i in 0..config.connections {
-        let stream = std::net::TcpStream::connect(config.addr)?;
-        stream.set_nodelay(true)?;
-        stream.set_nonblocking(true)?;
-        let mut stream = TcpStream::from_std(stream);
-        poll.registry().register(
-            &mut stream,
-            Token(i),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        conns.push(Conn {
+    let mut conns: Vec<Conn> = connect_all(config, &poll)?
+        .into_iter()
+        .map(|stream| Conn {
             stream,
             exchange: Exchange::new(config.message_size, now),
-        });
-    }
+        })
+        .collect();
     let payload = vec![0xa5_u8; config.message_size];
     let mut buf = vec![0_u8; config.message_size.max(64 * 1024)];
     let mut tally = Tally::new(
@@ -221,6 +212,25 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         system_cpu,
         incomplete: 0,
     })
+}
+
+/// Opens `config.connections` connections to `config.addr` (`TCP_NODELAY`, non-blocking),
+/// each registered with `poll` for reads and writes under its index as token.
+pub(super) fn connect_all(config: &ClientConfig, poll: &Poll) -> io::Result<Vec<TcpStream>> {
+    (0..config.connections)
+        .map(|i| {
+            let stream = std::net::TcpStream::connect(config.addr)?;
+            stream.set_nodelay(true)?;
+            stream.set_nonblocking(true)?;
+            let mut stream = TcpStream::from_std(stream);
+            poll.registry().register(
+                &mut stream,
+                Token(i),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok(stream)
+        })
+        .collect()
 }
 
 /// Writes what is left of the current request until done or the socket is full.

@@ -25,9 +25,9 @@ use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll};
 
-use super::client::{ClientConfig, ClientReport};
+use super::client::{connect_all, ClientConfig, ClientReport};
 use crate::os;
 
 /// How long after the window the client waits for the window's last echoes.
@@ -69,24 +69,15 @@ pub fn run_open_loop(config: &ClientConfig, rate: f64) -> io::Result<ClientRepor
     }
     let pinned_cpu = os::pin_to_client_cpu();
     let mut poll = Poll::new()?;
-    let mut conns = Vec::with_capacity(config.connections);
-    for i in 0..config.connections {
-        let stream = std::net::TcpStream::connect(config.addr)?;
-        stream.set_nodelay(true)?;
-        stream.set_nonblocking(true)?;
-        let mut stream = TcpStream::from_std(stream);
-        poll.registry().register(
-            &mut stream,
-            Token(i),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        conns.push(Conn {
+    let mut conns: Vec<Conn> = connect_all(config, &poll)?
+        .into_iter()
+        .map(|stream| Conn {
             stream,
             due: VecDeque::new(),
             written: 0,
             received: 0,
-        });
-    }
+        })
+        .collect();
     let payload = vec![0xa5_u8; config.message_size];
     let mut buf = vec![0_u8; config.message_size.max(64 * 1024)];
     let start = Instant::now();

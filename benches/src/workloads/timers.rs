@@ -31,6 +31,18 @@ const SEED: u64 = 0x7469_6d65_7273; // "timers"
 /// Sleep lengths are 1 to this many milliseconds.
 const MAX_MILLIS: u64 = 50;
 
+/// What a run cost: the extras both workloads report next to lateness.
+const CPU_PER_TIMER: ExtraMetric = ExtraMetric {
+    name: "cpu_us_per_timer",
+    unit: "us",
+    about: "CPU time of the whole process (all threads, user + kernel) per timer",
+};
+const WAKEUPS_PER_1K_TIMERS: ExtraMetric = ExtraMetric {
+    name: "wakeups_per_1k_timers",
+    unit: "",
+    about: "voluntary context switches of the process's threads per 1,000 timers (each a sleep ended by a wake-up)",
+};
+
 const EXTRAS: &[ExtraMetric] = &[
     ExtraMetric {
         name: "p50_lateness_ms",
@@ -47,16 +59,8 @@ const EXTRAS: &[ExtraMetric] = &[
         unit: "ms",
         about: "largest lateness",
     },
-    ExtraMetric {
-        name: "cpu_us_per_timer",
-        unit: "us",
-        about: "CPU time of the whole process (all threads, user + kernel) per timer",
-    },
-    ExtraMetric {
-        name: "wakeups_per_1k_timers",
-        unit: "",
-        about: "voluntary context switches of the process's threads per 1,000 timers (each a sleep ended by a wake-up)",
-    },
+    CPU_PER_TIMER,
+    WAKEUPS_PER_1K_TIMERS,
 ];
 
 /// Which figure a [`Timers`] workload reports as its main one.
@@ -85,16 +89,8 @@ const LATENESS_EXTRAS: &[ExtraMetric] = &[
         unit: "ms",
         about: "wall time until the last sleeper woke",
     },
-    ExtraMetric {
-        name: "cpu_us_per_timer",
-        unit: "us",
-        about: "CPU time of the whole process (all threads, user + kernel) per timer",
-    },
-    ExtraMetric {
-        name: "wakeups_per_1k_timers",
-        unit: "",
-        about: "voluntary context switches of the process's threads per 1,000 timers (each a sleep ended by a wake-up)",
-    },
+    CPU_PER_TIMER,
+    WAKEUPS_PER_1K_TIMERS,
 ];
 
 /// See the module docs.
