@@ -46,8 +46,8 @@ pub use child::{serve_child_if_asked, set_child_exe};
 pub use cli::{parse_args, Options, USAGE};
 pub use cpu::{burn_micros, calibrate, iterations_per_micro, parallel_capacity, spin};
 pub use net::{
-    loopback_listener, run_client, run_open_loop, spawn_client, ClientConfig, ClientReport,
-    EchoServer, Exchange, Overrun, Tally, BACKLOG,
+    loopback_listener, run_churn, run_client, run_open_loop, spawn_client, ClientConfig,
+    ClientReport, EchoServer, Exchange, Overrun, RequestMix, Tally, BACKLOG,
 };
 pub use os::{
     client_cpu, confine_to, pin_to_client_cpu, process_cpu_time, process_cpus, raise_nofile_limit,

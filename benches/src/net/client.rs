@@ -19,7 +19,9 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::accounting::{Exchange, Tally};
+use super::mix::{RequestMix, FAST};
 use crate::os;
+use crate::runner::SplitMix64;
 
 /// How often the client looks at its stop flag while no socket is ready.
 const STOP_CHECK: Duration = Duration::from_millis(10);
@@ -44,6 +46,10 @@ pub struct ClientConfig {
     pub progress: Option<Arc<AtomicU64>>,
     /// Ends the run early once set.
     pub stop: Option<Arc<AtomicBool>>,
+    /// `Some`: each request's class is drawn from this mix and written in its bytes (see
+    /// [`super::mix`]), and only the plain echoes' round-trip times are kept (every request
+    /// counts). `None`: every request is a plain echo.
+    pub mix: Option<RequestMix>,
 }
 
 impl ClientConfig {
@@ -65,6 +71,7 @@ impl ClientConfig {
             keep_rtts: false,
             progress: None,
             stop: None,
+            mix: None,
         }
     }
 }
@@ -95,14 +102,14 @@ pub struct ClientReport {
 
 /// The process's and the client thread's CPU clocks at one moment.
 #[derive(Debug, Clone, Copy)]
-struct CpuMark {
+pub(super) struct CpuMark {
     process: Duration,
     thread: Duration,
     system: Option<Duration>,
 }
 
 impl CpuMark {
-    fn now() -> CpuMark {
+    pub(super) fn now() -> CpuMark {
         CpuMark {
             process: os::process_cpu_time(),
             thread: os::thread_cpu_time(),
@@ -111,12 +118,12 @@ impl CpuMark {
     }
 
     /// Busy time of the whole machine between `self` and `later`.
-    fn system_until(self, later: CpuMark) -> Option<Duration> {
+    pub(super) fn system_until(self, later: CpuMark) -> Option<Duration> {
         Some(later.system?.saturating_sub(self.system?))
     }
 
     /// CPU time other threads of the process used between `self` and `later`.
-    fn others_until(self, later: CpuMark) -> Duration {
+    pub(super) fn others_until(self, later: CpuMark) -> Duration {
         (later.process.saturating_sub(self.process))
             .saturating_sub(later.thread.saturating_sub(self.thread))
     }
@@ -138,6 +145,42 @@ pub fn spawn_client(
 struct Conn {
     stream: TcpStream,
     exchange: Exchange,
+    /// The class byte of the request in flight ([`super::mix::FAST`] without a mix).
+    class: u8,
+}
+
+/// The request bytes of each class: every byte of a request is its class byte (see
+/// [`super::mix`]).
+struct Payloads {
+    by_class: Vec<Vec<u8>>,
+    mix: Option<(RequestMix, SplitMix64)>,
+}
+
+/// The seed of the mixed rows' class draws: the same sequence for every runtime.
+const MIX_SEED: u64 = 0x6d69_7865_6420_726f;
+
+impl Payloads {
+    fn new(config: &ClientConfig) -> Self {
+        let classes = if config.mix.is_some() { 256 } else { 1 };
+        Payloads {
+            by_class: (0..classes)
+                .map(|class| vec![class as u8; config.message_size])
+                .collect(),
+            mix: config.mix.map(|mix| (mix, SplitMix64::new(MIX_SEED))),
+        }
+    }
+
+    /// The class of the next request.
+    fn draw(&mut self) -> u8 {
+        match &mut self.mix {
+            Some((mix, rng)) => mix.draw(rng),
+            None => FAST,
+        }
+    }
+
+    fn of(&self, class: u8) -> &[u8] {
+        &self.by_class[usize::from(class)]
+    }
 }
 
 /// Runs the load generator on the calling thread (pinning it); see the module docs.
@@ -150,14 +193,15 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
     let pinned_cpu = os::pin_to_client_cpu();
     let mut poll = Poll::new()?;
     let now = Instant::now();
+    let mut payloads = Payloads::new(config);
     let mut conns: Vec<Conn> = connect_all(config, &poll)?
         .into_iter()
         .map(|stream| Conn {
             stream,
             exchange: Exchange::new(config.message_size, now),
+            class: payloads.draw(),
         })
         .collect();
-    let payload = vec![0xa5_u8; config.message_size];
     let mut buf = vec![0_u8; config.message_size.max(64 * 1024)];
     let mut tally = Tally::new(
         Instant::now() + config.warm_up,
@@ -167,7 +211,7 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
     let now = Instant::now();
     for conn in &mut conns {
         conn.exchange.restart(now);
-        write_some(conn, &payload)?;
+        write_some(conn, payloads.of(conn.class))?;
     }
     let mut events = Events::with_capacity(1024);
     let mut window_cpu: Option<CpuMark> = None;
@@ -191,10 +235,10 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         for event in &events {
             let conn = &mut conns[event.token().0];
             if event.is_readable() {
-                read_all(conn, &mut buf, &payload, &mut tally, config)?;
+                read_all(conn, &mut buf, &mut payloads, &mut tally, config)?;
             }
             if event.is_writable() && conn.exchange.unwritten() > 0 {
-                write_some(conn, &payload)?;
+                write_some(conn, payloads.of(conn.class))?;
             }
         }
     }
@@ -253,7 +297,7 @@ fn write_some(conn: &mut Conn, payload: &[u8]) -> io::Result<()> {
 fn read_all(
     conn: &mut Conn,
     buf: &mut [u8],
-    payload: &[u8],
+    payloads: &mut Payloads,
     tally: &mut Tally,
     config: &ClientConfig,
 ) -> io::Result<()> {
@@ -272,12 +316,17 @@ fn read_all(
                     .received(n, now)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 if let Some(rtt) = done {
-                    tally.record(now, rtt);
+                    if conn.class == FAST {
+                        tally.record(now, rtt);
+                    } else {
+                        tally.count(now);
+                    }
                     if let Some(progress) = &config.progress {
                         progress.fetch_add(1, Ordering::Relaxed);
                     }
                     conn.exchange.restart(now);
-                    write_some(conn, payload)?;
+                    conn.class = payloads.draw();
+                    write_some(conn, payloads.of(conn.class))?;
                     // One message is in flight per connection: nothing more can be in the
                     // socket until the server answers the request just written, and that
                     // answer raises a new edge. Reading on to `WouldBlock` would add a
@@ -289,5 +338,58 @@ fn read_all(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::thread;
+
+    use super::*;
+    use crate::net::mix::BLOCK;
+
+    /// With a mix, each request is its class byte repeated, and only the plain echoes'
+    /// times are kept while every request counts.
+    #[test]
+    fn a_mixed_client_writes_each_class_and_keeps_the_fast_times() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut classes = Vec::new();
+            let mut request = [0_u8; 16];
+            while stream.read_exact(&mut request).is_ok() {
+                assert!(request.iter().all(|&b| b == request[0]), "{request:?}");
+                classes.push(request[0]);
+                if stream.write_all(&request).is_err() {
+                    break;
+                }
+            }
+            classes
+        });
+        let mix = RequestMix {
+            burn_one_in: 4,
+            burn_us: (10, 20),
+            block_one_in: 0,
+        };
+        let config = ClientConfig {
+            keep_rtts: true,
+            mix: Some(mix),
+            ..ClientConfig::new(addr, 1, 16, Duration::ZERO, Duration::from_millis(200))
+        };
+        let report = run_client(&config).unwrap();
+        let classes = server.join().unwrap();
+        let burns = classes.iter().filter(|&&c| c != FAST).count();
+        assert!(classes.len() >= 100, "{} requests", classes.len());
+        assert!(classes.iter().all(|&c| c == FAST || (10..=20).contains(&c)));
+        assert!(!classes.contains(&BLOCK));
+        assert!(
+            burns * 8 > classes.len() && burns * 3 < classes.len(),
+            "{burns} burns"
+        );
+        // Every request in the window counted; fewer times kept (the burns' are left out).
+        assert!((report.rtts.len() as u64) < report.messages);
+        assert!(report.rtts.len() as u64 * 2 > report.messages);
     }
 }

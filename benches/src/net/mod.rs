@@ -2,11 +2,15 @@
 //! what the runtimes' echo servers share.
 
 mod accounting;
+mod churn;
 mod client;
+mod mix;
 mod open_loop;
 mod server;
 
 pub use accounting::{Exchange, Overrun, Tally};
+pub use churn::run_churn;
 pub use client::{run_client, spawn_client, ClientConfig, ClientReport};
+pub use mix::RequestMix;
 pub use open_loop::run_open_loop;
 pub use server::{loopback_listener, EchoServer, BACKLOG};

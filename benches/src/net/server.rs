@@ -3,9 +3,11 @@
 //! The server under test is written once per runtime (each has its own socket types; see
 //! [`crate::runtimes::IoRt::spawn_echo_server`]), always with the same shape: an accept loop
 //! that spawns one task per connection, and each task reads into its own buffer of
-//! `buffer_size` bytes and writes back what it read, until end of stream. [`EchoServer`] is
-//! the state those tasks share: the [`WaitGroup`] of live tasks, the stop flag, and counts a
-//! workload can check (connections accepted, first reads polled, connections ended).
+//! `buffer_size` bytes, runs the request's handler if the server has one
+//! ([`EchoServer::handle`]: the `mixed_*` rows), and writes back what it read, until end of
+//! stream. [`EchoServer`] is the state those tasks share: the [`WaitGroup`] of live tasks,
+//! the stop flag, and counts a workload can check (connections accepted, first reads
+//! polled, connections ended).
 //!
 //! # Stopping
 //!
@@ -53,6 +55,7 @@ pub fn loopback_listener() -> io::Result<TcpListener> {
 #[derive(Debug)]
 pub struct EchoServer {
     buffer_size: usize,
+    runs_handlers: bool,
     stopping: AtomicBool,
     tasks: WaitGroup,
     accepted: AtomicUsize,
@@ -65,8 +68,20 @@ impl EchoServer {
     /// A server whose connection tasks read into `buffer_size`-byte buffers. The accept
     /// loop's task is counted from the start.
     pub fn new(buffer_size: usize) -> Arc<Self> {
+        Self::build(buffer_size, false)
+    }
+
+    /// A server whose connection tasks run each request's handler ([`super::mix::serve`]:
+    /// burn CPU, or block the thread, as the request's bytes ask) before echoing it: the
+    /// `mixed_*` rows' server.
+    pub fn with_handlers(buffer_size: usize) -> Arc<Self> {
+        Self::build(buffer_size, true)
+    }
+
+    fn build(buffer_size: usize, runs_handlers: bool) -> Arc<Self> {
         let server = EchoServer {
             buffer_size,
+            runs_handlers,
             stopping: AtomicBool::new(false),
             tasks: WaitGroup::new(),
             accepted: AtomicUsize::new(0),
@@ -81,6 +96,16 @@ impl EchoServer {
     /// Each connection task's buffer size.
     pub fn buffer_size(&self) -> usize {
         self.buffer_size
+    }
+
+    /// Runs the request handler on what a read returned, if this server runs handlers
+    /// ([`EchoServer::with_handlers`]); a plain echo server does nothing here. Called by
+    /// every connection task after each read, before writing the bytes back.
+    #[inline]
+    pub fn handle(&self, request: &[u8]) {
+        if self.runs_handlers {
+            super::mix::serve(request);
+        }
     }
 
     /// Called by the accept loop with each new connection: `false` once the server is

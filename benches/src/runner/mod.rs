@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use placement::Placement;
+pub(crate) use random::SplitMix64;
 pub use stats::{RatioInterval, Stats, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT};
 pub(crate) use warnings::warn;
 

@@ -6,18 +6,18 @@
 
 /// A SplitMix64 generator.
 #[derive(Debug, Clone)]
-pub(super) struct SplitMix64 {
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
     /// A generator that yields the same sequence for the same `seed`.
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
 
     /// The next 64 random bits.
-    pub(super) fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -26,7 +26,7 @@ impl SplitMix64 {
     }
 
     /// A number in `0..n` (`n > 0`), without modulo bias worth speaking of for small `n`.
-    pub(super) fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         // Multiply-shift: the high half of a 64x64 product is uniform over 0..n.
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }

@@ -136,7 +136,7 @@ async fn echo(mut stream: monoio::net::TcpStream, server: &EchoServer) {
     loop {
         match read {
             Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            Ok(_) => server.handle(&buf),
         }
         let (written, back) = stream.write_all(buf).await;
         if written.is_err() {

@@ -159,7 +159,7 @@ async fn echo(stream: ringloop::net::TcpStream, server: &EchoServer) {
     loop {
         match read {
             Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            Ok(_) => server.handle(&buf),
         }
         let (written, back) = stream.write_all(buf).await;
         if written.is_err() {

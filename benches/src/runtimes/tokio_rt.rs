@@ -152,6 +152,7 @@ async fn echo(mut stream: tokio::net::TcpStream, server: &EchoServer) {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        server.handle(&buf[..n]);
         if stream.write_all(&buf[..n]).await.is_err() {
             return;
         }

@@ -103,14 +103,13 @@ impl Workload for BulkTransfer {
             Phase::WarmUp => (Duration::ZERO, Duration::from_millis(50)),
             Phase::Measure => (self.warm_up, self.window),
         };
-        let report = rt.visit_io(EchoRun {
-            connections: CONNECTIONS,
-            message_size: self.message_size,
+        let report = rt.visit_io(EchoRun::closed(
+            CONNECTIONS,
+            self.message_size,
             warm_up,
             window,
-            keep_rtts: false,
-            open_loop_rate: None,
-        })?;
+            false,
+        ))?;
         // Each round trip moves the message out and back.
         let gb = report.messages as f64 * 2.0 * self.message_size as f64 / 1e9;
         let mut sample = Sample::new(report.per_second * 2.0 * self.message_size as f64 / 1e9);

@@ -1,6 +1,7 @@
-//! The in-process echo run shared by `tcp_echo_*`, `tcp_latency` and `open_loop_*`: the
-//! runtime under test serves, the load generator ([`crate::net::run_client`], or
-//! [`crate::net::run_open_loop`]) drives it from its own thread.
+//! The in-process echo run shared by the TCP rows (`tcp_echo_*`, `tcp_latency`,
+//! `bulk_transfer_*`, `open_loop_*`, `accept_churn`, `mixed_*`): the runtime under test
+//! serves, a load generator ([`crate::net::run_client`], [`crate::net::run_open_loop`] or
+//! [`crate::net::run_churn`]) drives it from its own thread.
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,7 +13,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::net::{
-    loopback_listener, run_client, run_open_loop, ClientConfig, ClientReport, EchoServer,
+    loopback_listener, run_churn, run_client, run_open_loop, ClientConfig, ClientReport,
+    EchoServer, RequestMix,
 };
 use crate::runtimes::{IoRt, VisitIo};
 
@@ -32,9 +34,43 @@ pub(super) struct EchoRun {
     pub(super) window: Duration,
     /// Whether to keep every round-trip time.
     pub(super) keep_rtts: bool,
-    /// `Some(rate)`: the open-loop client at `rate` requests per second
-    /// ([`crate::net::run_open_loop`]) instead of the closed loop.
-    pub(super) open_loop_rate: Option<f64>,
+    /// Which client drives the server.
+    pub(super) client: Client,
+    /// `Some`: the server runs each request's handler and the client draws the requests
+    /// from this mix (the `mixed_*` rows; see `crate::net::mix`).
+    pub(super) mix: Option<RequestMix>,
+}
+
+/// The load generator of an [`EchoRun`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Client {
+    /// The closed loop ([`crate::net::run_client`]): one message in flight per connection.
+    Closed,
+    /// The open loop ([`crate::net::run_open_loop`]) at this many requests per second.
+    OpenLoop(f64),
+    /// Connect, one request, close ([`crate::net::run_churn`]), this many at once.
+    Churn,
+}
+
+impl EchoRun {
+    /// The closed-loop run most rows use: plain echoes, no request mix.
+    pub(super) fn closed(
+        connections: usize,
+        message_size: usize,
+        warm_up: Duration,
+        window: Duration,
+        keep_rtts: bool,
+    ) -> Self {
+        EchoRun {
+            connections,
+            message_size,
+            warm_up,
+            window,
+            keep_rtts,
+            client: Client::Closed,
+            mix: None,
+        }
+    }
 }
 
 impl VisitIo for EchoRun {
@@ -43,9 +79,13 @@ impl VisitIo for EchoRun {
     fn visit<R: IoRt>(self, rt: &mut R) -> Result<ClientReport, String> {
         let listener = loopback_listener().map_err(|e| format!("cannot listen: {e}"))?;
         let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
-        let server = EchoServer::new(self.message_size);
+        let server = match self.mix {
+            Some(_) => EchoServer::with_handlers(self.message_size),
+            None => EchoServer::new(self.message_size),
+        };
         let config = ClientConfig {
             keep_rtts: self.keep_rtts,
+            mix: self.mix,
             ..ClientConfig::new(
                 addr,
                 self.connections,
@@ -54,16 +94,17 @@ impl VisitIo for EchoRun {
                 self.window,
             )
         };
-        let open_loop_rate = self.open_loop_rate;
+        let client = self.client;
         let finished = Arc::new(Finished::default());
-        let client = finished.clone();
+        let finished_by_client = finished.clone();
         thread::Builder::new()
             .name("bench-load".to_owned())
             .spawn(move || {
-                let finished = SetDoneOnDrop(client);
-                let report = match open_loop_rate {
-                    Some(rate) => run_open_loop(&config, rate),
-                    None => run_client(&config),
+                let finished = SetDoneOnDrop(finished_by_client);
+                let report = match client {
+                    Client::Closed => run_client(&config),
+                    Client::OpenLoop(rate) => run_open_loop(&config, rate),
+                    Client::Churn => run_churn(&config),
                 };
                 *finished.0.report.lock() = Some(report);
             })

@@ -5,6 +5,7 @@
 //! module with a struct implementing [`Workload`] (usually by visiting the runtime with a
 //! generic job, see `spawn_many.rs`) and list it in [`all_workloads`].
 
+mod accept_churn;
 mod bulk_transfer;
 mod chained_spawn;
 mod connections;
@@ -14,6 +15,7 @@ mod event_broadcast;
 mod idle_connections;
 mod idle_task_memory;
 mod imbalanced;
+mod mixed;
 mod mutex_contended;
 mod open_loop;
 mod ping_pong;
@@ -72,6 +74,8 @@ pub enum Unit {
     CpuPercent,
     /// Gigabytes (10^9 bytes) per second.
     GigabytesPerSec,
+    /// Connections (each opened, used and closed) per second.
+    ConnectionsPerSec,
 }
 
 impl Unit {
@@ -86,6 +90,7 @@ impl Unit {
             Unit::SyscallsPerMessage => "syscalls/msg",
             Unit::CpuPercent => "% CPU",
             Unit::GigabytesPerSec => "GB/s",
+            Unit::ConnectionsPerSec => "conn/s",
         }
     }
 }
@@ -223,6 +228,9 @@ pub fn all_workloads(scale: Scale) -> Vec<Arc<dyn Workload>> {
             bulk_transfer::MEDIUM,
         )),
         Arc::new(bulk_transfer::BulkTransfer::new(scale, bulk_transfer::HUGE)),
+        Arc::new(accept_churn::AcceptChurn::new(scale)),
+        Arc::new(mixed::Mixed::new(scale)),
+        Arc::new(mixed::Mixed::oversubscribed(scale)),
     ];
     workloads.extend(
         open_loop::SET_UPS

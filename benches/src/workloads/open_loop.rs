@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use super::echo::EchoRun;
+use super::echo::{Client, EchoRun};
 use super::{ExtraMetric, Phase, Sample, Scale, Unit, Workload};
 use crate::os;
 use crate::percentile::{percentile, Distribution};
@@ -154,13 +154,9 @@ impl Workload for OpenLoop {
     }
 
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String> {
-        let echo = |warm_up, window, open_loop_rate| EchoRun {
-            connections: self.connections,
-            message_size: MESSAGE_SIZE,
-            warm_up,
-            window,
-            keep_rtts: false,
-            open_loop_rate,
+        let echo = |warm_up, window, client| EchoRun {
+            client,
+            ..EchoRun::closed(self.connections, MESSAGE_SIZE, warm_up, window, false)
         };
         // Both ends of every connection are in this process.
         let wanted = 2 * self.connections as u64 + 256;
@@ -174,15 +170,21 @@ impl Workload for OpenLoop {
             ));
         }
         if phase == Phase::WarmUp {
-            rt.visit_io(echo(Duration::ZERO, Duration::from_millis(50), None))?;
+            rt.visit_io(echo(
+                Duration::ZERO,
+                Duration::from_millis(50),
+                Client::Closed,
+            ))?;
             return Ok(Sample::new(0.0));
         }
-        let capacity = rt.visit_io(echo(PROBE_WARM_UP, PROBE, None))?.per_second;
+        let capacity = rt
+            .visit_io(echo(PROBE_WARM_UP, PROBE, Client::Closed))?
+            .per_second;
         if capacity <= 0.0 {
             return Err("the capacity probe completed no round trip".to_owned());
         }
         let rate = capacity * f64::from(self.load_percent) / 100.0;
-        let mut report = rt.visit_io(echo(self.warm_up, self.window, Some(rate)))?;
+        let mut report = rt.visit_io(echo(self.warm_up, self.window, Client::OpenLoop(rate)))?;
         let latencies = Distribution::of(&mut report.rtts).ok_or("no request was due")?;
         let p999 = percentile(&report.rtts, 99.9).unwrap_or(latencies.max);
         let us = |nanos: u64| nanos as f64 / 1e3;

@@ -140,14 +140,13 @@ impl Workload for TcpEcho {
             Phase::WarmUp => (Duration::ZERO, Duration::from_millis(50)),
             Phase::Measure => (self.warm_up, self.window),
         };
-        let mut report = rt.visit_io(EchoRun {
-            connections: CONNECTIONS,
-            message_size: self.message_size,
+        let mut report = rt.visit_io(EchoRun::closed(
+            CONNECTIONS,
+            self.message_size,
             warm_up,
             window,
-            keep_rtts: true,
-            open_loop_rate: None,
-        })?;
+            true,
+        ))?;
         let rtts = Distribution::of(&mut report.rtts).ok_or("no round trip completed")?;
         let mut sample = Sample {
             value: report.per_second,

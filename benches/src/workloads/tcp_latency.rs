@@ -85,14 +85,7 @@ impl Workload for TcpLatency {
             Phase::WarmUp => (Duration::ZERO, Duration::from_millis(20)),
             Phase::Measure => (self.warm_up, self.window),
         };
-        let mut report = rt.visit_io(EchoRun {
-            connections: 1,
-            message_size: MESSAGE_SIZE,
-            warm_up,
-            window,
-            keep_rtts: true,
-            open_loop_rate: None,
-        })?;
+        let mut report = rt.visit_io(EchoRun::closed(1, MESSAGE_SIZE, warm_up, window, true))?;
         let rtts = Distribution::of(&mut report.rtts).ok_or("no round trip completed")?;
         Ok(Sample {
             value: rtts.p50 as f64 / 1e3,
