@@ -1,5 +1,6 @@
-//! The in-process echo run shared by `tcp_echo_*`, `tcp_latency` and `open_loop_*`: the
-//! runtime under test serves, the load generator ([`crate::net::run_client`], or
+//! The in-process echo run shared by `tcp_echo_*`, `tcp_latency`, `bulk_transfer_*` and
+//! `open_loop_*`: the runtime under test serves ([`IoRt::serve_echo`], on the listeners of
+//! [`IoRt::echo_listeners`]), the load generator ([`crate::net::run_client`], or
 //! [`crate::net::run_open_loop`]) drives it from its own thread.
 
 use std::io;
@@ -11,9 +12,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::net::{
-    loopback_listener, run_client, run_open_loop, ClientConfig, ClientReport, EchoServer,
-};
+use crate::net::{run_client, run_open_loop, ClientConfig, ClientReport, EchoServer};
 use crate::runtimes::{IoRt, VisitIo};
 
 /// How often the runtime looks whether the load generator has finished (see
@@ -41,8 +40,11 @@ impl VisitIo for EchoRun {
     type Output = Result<ClientReport, String>;
 
     fn visit<R: IoRt>(self, rt: &mut R) -> Result<ClientReport, String> {
-        let listener = loopback_listener().map_err(|e| format!("cannot listen: {e}"))?;
-        let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        // Every listener is bound before the client connects.
+        let listeners = rt
+            .echo_listeners()
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let addr: SocketAddr = listeners.addr();
         let server = EchoServer::new(self.message_size);
         let config = ClientConfig {
             keep_rtts: self.keep_rtts,
@@ -68,12 +70,12 @@ impl VisitIo for EchoRun {
                 *finished.0.report.lock() = Some(report);
             })
             .map_err(|e| format!("cannot start the load generator: {e}"))?;
-        let stopped = rt.block_on(async {
-            R::spawn_echo_server(listener, server.clone());
-            R::wait_until_set(&finished.done, CLIENT_CHECK).await;
-            // Stop the server in every case, so no task outlives the sample.
-            server.shut_down(addr).await
-        });
+        // Stops the server in every case, so no task outlives the sample.
+        let stopped = rt.serve_echo(
+            listeners,
+            &server,
+            R::wait_until_set(&finished.done, CLIENT_CHECK),
+        );
         let report = finished
             .report
             .lock()
