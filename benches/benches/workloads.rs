@@ -25,7 +25,7 @@ fn workloads(c: &mut Criterion) {
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(3));
         for kind in RuntimeKind::ALL {
-            if !workload.applies_to(kind) {
+            if !workload.applies_to(kind, DEFAULT_WORKERS) {
                 continue;
             }
             let ready = panic::catch_unwind(AssertUnwindSafe(|| {

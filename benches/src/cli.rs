@@ -21,7 +21,8 @@ pub const USAGE: &str = "\
 Usage: ringloop-bench [OPTIONS] [FILTER]...
 
 Runs every workload on ringloop (multi- and single-threaded), tokio (multi_thread and
-current_thread) and monoio (its defaults, and tuned for a server), interleaved, and
+current_thread) and monoio (its defaults, tuned for a server, and one tuned runtime per
+thread sharing the server's port), interleaved, and
 writes report.md, report.json and SVG plots to <target dir>/ringloop-report/.
 
 Arguments:
@@ -35,7 +36,9 @@ Options:
       --json PATH      also write the JSON report to PATH
       --out DIR        write the report into DIR instead of <target>/ringloop-report
       --runtimes LIST  comma-separated subset of: ringloop-multi, ringloop-single,
-                       tokio-multi, tokio-current, monoio, monoio-tuned
+                       tokio-multi, tokio-current, monoio, monoio-tuned,
+                       monoio-reuseport (only on the in-process echo rows whose
+                       server has 2+ workers)
       --workers N      worker threads of the multi-threaded runtimes (default 2)
       --timeout SECS   give up on a sample after SECS seconds (default 30)
       --budget SECS    on a busy machine, run fewer repetitions (at least 3) so the
@@ -241,6 +244,19 @@ mod tests {
         let o = parse(&["--runtimes", "monoio,tokio-multi"]).unwrap();
         assert_eq!(o.runtimes, [RuntimeKind::TokioMulti, RuntimeKind::Monoio]);
         assert!(parse(&["--runtimes", "glommio"]).is_err());
+        let o = parse(&[
+            "--runtimes",
+            "monoio-reuseport, ringloop-multi,monoio-tuned",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.runtimes,
+            [
+                RuntimeKind::RingloopMulti,
+                RuntimeKind::MonoioTuned,
+                RuntimeKind::MonoioReuseport
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! The suite runs every [`Workload`] on every [`RuntimeKind`] it applies to:
 //! ringloop multi-threaded and single-threaded, tokio `multi_thread` and `current_thread`,
-//! and monoio on its io_uring driver. Workload code is written once, generic over the
+//! and monoio on its io_uring driver (one runtime, and, for the echo servers, one runtime per
+//! thread sharing a port). Workload code is written once, generic over the
 //! [`Rt`] trait, so each runtime runs the same monomorphised code; the only primitives
 //! shared between tasks ([`Latch`], [`oneshot`]) are our own and identical for every
 //! runtime.
@@ -47,11 +48,11 @@ pub use cli::{parse_args, Options, USAGE};
 pub use cpu::{burn_micros, calibrate, iterations_per_micro, parallel_capacity, spin};
 pub use net::{
     loopback_listener, run_churn, run_client, run_open_loop, spawn_client, ClientConfig,
-    ClientReport, EchoServer, Exchange, Overrun, RequestMix, Tally, BACKLOG,
+    ClientReport, EchoListeners, EchoServer, Exchange, Overrun, RequestMix, Tally, BACKLOG,
 };
 pub use os::{
     client_cpu, confine_to, pin_to_client_cpu, process_cpu_time, process_cpus, raise_nofile_limit,
-    resident_bytes, server_cpus, system_busy_time, thread_cpu_time,
+    resident_bytes, server_cpus, system_busy_time, thread_cpu_time, thread_cpus,
 };
 pub use percentile::{percentile, Distribution};
 pub use report::{output_dir, render_markdown, render_summary, write_report, Machine, ReportMeta};
@@ -60,8 +61,8 @@ pub use runner::{
     WorkloadResult, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT, MIN_REPETITIONS,
 };
 pub use runtimes::{
-    AnyRuntime, IoRt, MonoioRt, RemoteSpawn, RingloopRt, Rt, RuntimeKind, TokioRt, Visit, VisitIo,
-    VisitRemote, DEFAULT_WORKERS,
+    AnyRuntime, IoRt, MonoioReuseportRt, MonoioRt, RemoteSpawn, RingloopRt, Rt, RuntimeKind,
+    TokioRt, Visit, VisitIo, VisitRemote, DEFAULT_WORKERS,
 };
 pub use sync::{oneshot, FirstPoll, Latch, WaitGroup, WaitGroupWait, YieldNow};
 pub use workloads::{all_workloads, ExtraMetric, Phase, Sample, Scale, Unit, Workload};

@@ -10,13 +10,25 @@ use std::time::Duration;
 /// The CPUs this process may run on: its main thread's affinity, which the suite never
 /// changes (sample threads confine themselves, not the process). Empty if it cannot be read.
 pub fn process_cpus() -> Vec<usize> {
+    // SAFETY: `getpid` has no preconditions; the main thread's id is the process id.
+    let main_thread = unsafe { libc::getpid() };
+    affinity(main_thread)
+}
+
+/// The CPUs the calling thread may run on (after [`confine_to`], those it named). Empty if
+/// they cannot be read.
+pub fn thread_cpus() -> Vec<usize> {
+    // Thread id 0 is the calling thread.
+    affinity(0)
+}
+
+/// The affinity of thread `tid`, as a list of CPUs; empty if it cannot be read.
+fn affinity(tid: libc::pid_t) -> Vec<usize> {
     // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty) set.
     let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
     let size = mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: `getpid` has no preconditions; the main thread's id is the process id.
-    let main_thread = unsafe { libc::getpid() };
     // SAFETY: `set` is a valid, writable `cpu_set_t` of `size` bytes.
-    if unsafe { libc::sched_getaffinity(main_thread, size, &mut set) } != 0 {
+    if unsafe { libc::sched_getaffinity(tid, size, &mut set) } != 0 {
         return Vec::new();
     }
     (0..libc::CPU_SETSIZE as usize)

@@ -1,4 +1,4 @@
-//! What every runtime's echo server shares: its listener and its lifecycle.
+//! What every runtime's echo server shares: its lifecycle (its listeners are `listener.rs`'s).
 //!
 //! The server under test is written once per runtime (each has its own socket types; see
 //! [`crate::runtimes::IoRt::spawn_echo_server`]), always with the same shape: an accept loop
@@ -18,38 +18,24 @@
 //! does both. `stop` needs no runtime, so a plain thread can stop the server and the
 //! runtime need not poll for news with a timer (the child server's idle figure counts on
 //! it: see `crate::child`).
+//!
+//! One connection wakes one accept loop. Where several accept loops share a port, one per
+//! runtime (`monoio-reuseport`), each runtime has an [`EchoServer`] of its own (a monoio
+//! runtime can only be woken from its own thread, so each waits for its own tasks), and
+//! the kernel hands each wake-up connection to any one of the listeners: their owner calls
+//! [`EchoServer::request_stop`] on every server, then connects until
+//! [`EchoServer::accept_loop_ended`] holds for all of them (see
+//! `crate::runtimes::MonoioReuseportRt`). The single-listener servers never read that flag.
 
 use std::future::Future;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::sync::{FirstPoll, WaitGroup};
-
-/// The listen backlog of every server (what ringloop, tokio and monoio use by default).
-pub const BACKLOG: i32 = 1024;
-
-/// A listener on `127.0.0.1`, on a port the kernel picks, made the same way for every
-/// runtime (`SO_REUSEADDR`, backlog [`BACKLOG`], close-on-exec) and then handed to the
-/// runtime's own listener type. It is blocking, as the io_uring runtimes want their sockets
-/// (io_uring completes an op on an `O_NONBLOCK` socket with `EAGAIN` instead of waiting);
-/// tokio's adapter makes it non-blocking.
-///
-/// # Errors
-///
-/// The `socket(2)`, `bind(2)` or `listen(2)` error.
-pub fn loopback_listener() -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(socket.into())
-}
 
 /// The shared state of one echo server; see the module docs.
 #[derive(Debug)]
@@ -58,6 +44,7 @@ pub struct EchoServer {
     runs_handlers: bool,
     stopping: AtomicBool,
     tasks: WaitGroup,
+    accept_loop_ended: AtomicBool,
     accepted: AtomicUsize,
     first_reads: AtomicUsize,
     ended: AtomicUsize,
@@ -78,12 +65,19 @@ impl EchoServer {
         Self::build(buffer_size, true)
     }
 
+    /// A fresh server of the same kind (buffer size, handlers), with counts of its own: for
+    /// each further runtime of a server spread over several (`monoio-reuseport`).
+    pub fn alike(&self) -> Arc<Self> {
+        Self::build(self.buffer_size, self.runs_handlers)
+    }
+
     fn build(buffer_size: usize, runs_handlers: bool) -> Arc<Self> {
         let server = EchoServer {
             buffer_size,
             runs_handlers,
             stopping: AtomicBool::new(false),
             tasks: WaitGroup::new(),
+            accept_loop_ended: AtomicBool::new(false),
             accepted: AtomicUsize::new(0),
             first_reads: AtomicUsize::new(0),
             ended: AtomicUsize::new(0),
@@ -143,7 +137,13 @@ impl EchoServer {
         if let Some(error) = error {
             *self.error.lock() = Some(format!("accept failed: {error}"));
         }
+        self.accept_loop_ended.store(true, Ordering::Release);
         self.tasks.done();
+    }
+
+    /// Whether the accept loop has ended (see [`EchoServer::accept_loop_done`]).
+    pub fn accept_loop_ended(&self) -> bool {
+        self.accept_loop_ended.load(Ordering::Acquire)
     }
 
     /// Connections accepted so far (not counting the one that stops the server).
@@ -163,6 +163,12 @@ impl EchoServer {
         self.ended.load(Ordering::Acquire)
     }
 
+    /// Sets the stop flag only: the accept loop returns at the next connection it accepts
+    /// (which it drops), whoever makes it. [`EchoServer::stop`] also makes one.
+    pub fn request_stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
     /// Tells the accept loop listening at `addr` to return, from any thread, without the
     /// runtime: sets the stop flag and connects once, so the loop's pending accept
     /// completes. Returns the wake-up connection, which may be closed at once: the accept
@@ -172,7 +178,7 @@ impl EchoServer {
     ///
     /// If the wake-up connection fails.
     pub fn stop(&self, addr: SocketAddr) -> Result<TcpStream, String> {
-        self.stopping.store(true, Ordering::Release);
+        self.request_stop();
         // The kernel completes the handshake from the backlog; no accept needs to run yet.
         TcpStream::connect(addr).map_err(|e| format!("could not connect to stop the server: {e}"))
     }

@@ -5,7 +5,8 @@
 //! ```text
 //! { "schema": 2, "generated_unix", "command", "mode", "repetitions", "budget_s", "workers",
 //!   "seed", "allocator", "confidence_percent", "bootstrap_resamples",
-//!   "runtimes": { "<runtime>": { "worker_threads" } }, "machine": { ... },
+//!   "runtimes": { "<runtime>": { "worker_threads", "multi_threaded", "thread_per_core" } },
+//!   "machine": { ... },
 //!   "parallel_capacity": { "threads", "at_start", "at_end" },
 //!   "spin_iterations_per_us", "git_commit", "duration_s",
 //!   "workloads": [ { "name", "description", "unit", "lower_is_better",
@@ -35,11 +36,16 @@ use crate::runner::{
 use crate::runtimes::RuntimeKind;
 
 /// The ratios recorded per workload: (key, numerator, denominator).
-const RATIOS: [(&str, RuntimeKind, RuntimeKind); 5] = [
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 6] = [
     (
         "ringloop-multi/tokio-multi",
         RuntimeKind::RingloopMulti,
         RuntimeKind::TokioMulti,
+    ),
+    (
+        "ringloop-multi/monoio-reuseport",
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::MonoioReuseport,
     ),
     (
         "ringloop-single/tokio-current",
@@ -72,6 +78,7 @@ pub(super) fn render(results: &[WorkloadResult], meta: &ReportMeta) -> String {
             let info = json!({
                 "worker_threads": k.task_threads(meta.workers),
                 "multi_threaded": k.is_multi_threaded(),
+                "thread_per_core": k.is_thread_per_core(),
             });
             (k.name().to_owned(), info)
         })

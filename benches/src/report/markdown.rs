@@ -11,11 +11,16 @@ use crate::runtimes::RuntimeKind;
 use crate::workloads::ExtraMetric;
 
 /// The ratio columns: (header, numerator, denominator).
-const RATIOS: [(&str, RuntimeKind, RuntimeKind); 4] = [
+const RATIOS: [(&str, RuntimeKind, RuntimeKind); 5] = [
     (
         "ringloop-multi / tokio-multi",
         RuntimeKind::RingloopMulti,
         RuntimeKind::TokioMulti,
+    ),
+    (
+        "ringloop-multi / monoio-reuseport",
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::MonoioReuseport,
     ),
     (
         "ringloop-single / tokio-current",
@@ -92,7 +97,8 @@ pub fn render_summary(results: &[WorkloadResult], meta: &ReportMeta) -> String {
          {CONFIDENCE_PERCENT}% confidence interval (percentile bootstrap, \
          {BOOTSTRAP_RESAMPLES} resamples of each side's repetitions); **tie**: the interval \
          spans 1.00x, so the run cannot tell the two apart. n/a: the workload does not \
-         apply (monoio cannot spawn from outside its thread); error: see below."
+         apply (monoio cannot spawn from outside its thread; monoio-reuseport serves only \
+         the in-process echo rows whose server has 2 workers or more); error: see below."
     );
     if let Some(note) = load_generator_note(results, meta) {
         let _ = writeln!(out, "\n{note}");
@@ -168,10 +174,16 @@ fn header(meta: &ReportMeta) -> String {
         .filter(|k| k.is_multi_threaded())
         .map(|k| format!("`{k}`"))
         .collect();
+    let per_core: Vec<_> = meta
+        .runtimes
+        .iter()
+        .filter(|k| k.is_thread_per_core())
+        .map(|k| format!("`{k}`"))
+        .collect();
     let single: Vec<_> = meta
         .runtimes
         .iter()
-        .filter(|k| !k.is_multi_threaded())
+        .filter(|k| !k.is_multi_threaded() && !k.is_thread_per_core())
         .map(|k| format!("`{k}`"))
         .collect();
     if !multi.is_empty() {
@@ -181,6 +193,16 @@ fn header(meta: &ReportMeta) -> String {
              (the TCP rows; see below the results).",
             multi.join(" and "),
             meta.workers
+        );
+    }
+    if !per_core.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Thread per core: {} runs one tuned monoio runtime per worker, each on its own \
+             thread with its own listener on the server's port (`SO_REUSEPORT`: the kernel \
+             spreads the connections); only on the in-process echo rows whose server has 2 \
+             workers or more (the row's set-up says how many), n/a elsewhere.",
+            per_core.join(", ")
         );
     }
     if !single.is_empty() {

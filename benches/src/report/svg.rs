@@ -20,12 +20,18 @@ const SIZE: (u32, u32) = (760, 420);
 const FONT: &str = "sans-serif";
 
 /// The summary's comparisons: (legend, numerator, denominator, colour).
-const SUMMARY: [(&str, RuntimeKind, RuntimeKind, RGBColor); 4] = [
+const SUMMARY: [(&str, RuntimeKind, RuntimeKind, RGBColor); 5] = [
     (
         "ringloop-multi / tokio-multi",
         RuntimeKind::RingloopMulti,
         RuntimeKind::TokioMulti,
         RGBColor(31, 90, 180),
+    ),
+    (
+        "ringloop-multi / monoio-reuseport",
+        RuntimeKind::RingloopMulti,
+        RuntimeKind::MonoioReuseport,
+        RGBColor(120, 60, 170),
     ),
     (
         "ringloop-single / tokio-current",
@@ -75,6 +81,7 @@ fn colour(kind: RuntimeKind) -> RGBColor {
         RuntimeKind::TokioCurrent => RGBColor(240, 170, 100),
         RuntimeKind::Monoio => RGBColor(60, 160, 90),
         RuntimeKind::MonoioTuned => RGBColor(130, 200, 140),
+        RuntimeKind::MonoioReuseport => RGBColor(0, 100, 60),
     }
 }
 
@@ -180,8 +187,9 @@ fn ahead_ratio(r: &WorkloadResult, a: RuntimeKind, b: RuntimeKind) -> Option<Rat
         .then_some(interval)
 }
 
-/// Height of one workload's row in the summary plot, in pixels.
-const SUMMARY_ROW: u32 = 34;
+/// Height of one workload's row in the summary plot, in pixels: about 7 per comparison, and
+/// a gap.
+const SUMMARY_ROW: u32 = 40;
 
 /// The summary plot's size for `workloads` rows.
 fn summary_size(workloads: usize) -> (u32, u32) {

@@ -27,6 +27,7 @@ mod warnings;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub(crate) use panic_log::payload_message;
 pub use placement::Placement;
 pub(crate) use random::SplitMix64;
 pub use stats::{RatioInterval, Stats, BOOTSTRAP_RESAMPLES, CONFIDENCE_PERCENT};
@@ -260,12 +261,13 @@ fn run_workload(
 ) -> WorkloadResult {
     let start = Instant::now();
     let wanted = wanted_repetitions(workload.as_ref(), config);
+    // First: whether a runtime applies may depend on the server's worker count.
+    let placement = Placement::of(workload.as_ref(), config.workers);
     let mut cells: Vec<CellResult> = config
         .runtimes
         .iter()
-        .map(|&kind| CellResult::new(kind, workload.applies_to(kind)))
+        .map(|&kind| CellResult::new(kind, workload.applies_to(kind, placement.workers)))
         .collect();
-    let placement = Placement::of(workload.as_ref(), config.workers);
     let mut repetitions = 0;
     let mut order: Vec<usize> = (0..cells.len()).collect();
     for rep in 0..wanted {

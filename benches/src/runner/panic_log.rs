@@ -62,7 +62,7 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
 }
 
 /// The message of a panic payload (`&str` or `String`), or a placeholder.
-pub(super) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

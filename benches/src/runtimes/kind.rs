@@ -1,10 +1,10 @@
-//! The six runtime configurations the suite compares, and how each is built.
+//! The seven runtime configurations the suite compares, and how each is built.
 
 use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use super::{AnyRuntime, MonoioRt, RingloopRt, TokioRt};
+use super::{AnyRuntime, MonoioReuseportRt, MonoioRt, RingloopRt, TokioRt};
 
 /// Worker threads of the multi-threaded runtimes unless told otherwise.
 pub const DEFAULT_WORKERS: usize = 2;
@@ -24,17 +24,24 @@ pub enum RuntimeKind {
     Monoio,
     /// monoio with the ring flags its users set for a server ([`MonoioRt::tuned`]).
     MonoioTuned,
+    /// monoio as it is deployed on several cores: `workers` tuned monoio runtimes, one per
+    /// thread, each echo server with a listener per runtime on one port (`SO_REUSEPORT`)
+    /// ([`MonoioReuseportRt`]). A way of deploying a server rather than a general runtime:
+    /// it runs only the in-process echo workloads, and only where the server has two
+    /// workers or more ([`crate::Workload::applies_to`]).
+    MonoioReuseport,
 }
 
 impl RuntimeKind {
     /// Every kind, in report column order.
-    pub const ALL: [RuntimeKind; 6] = [
+    pub const ALL: [RuntimeKind; 7] = [
         RuntimeKind::RingloopMulti,
         RuntimeKind::RingloopSingle,
         RuntimeKind::TokioMulti,
         RuntimeKind::TokioCurrent,
         RuntimeKind::Monoio,
         RuntimeKind::MonoioTuned,
+        RuntimeKind::MonoioReuseport,
     ];
 
     /// The name used in tables and as the JSON key.
@@ -46,6 +53,7 @@ impl RuntimeKind {
             RuntimeKind::TokioCurrent => "tokio-current",
             RuntimeKind::Monoio => "monoio",
             RuntimeKind::MonoioTuned => "monoio-tuned",
+            RuntimeKind::MonoioReuseport => "monoio-reuseport",
         }
     }
 
@@ -54,9 +62,15 @@ impl RuntimeKind {
         matches!(self, RuntimeKind::RingloopMulti | RuntimeKind::TokioMulti)
     }
 
+    /// Whether the kind is one single-threaded runtime per thread, `workers` of them, each
+    /// keeping its tasks (monoio-reuseport).
+    pub fn is_thread_per_core(self) -> bool {
+        self == RuntimeKind::MonoioReuseport
+    }
+
     /// Threads that run tasks when built with `workers` (1 for single-threaded kinds).
     pub fn task_threads(self, workers: usize) -> usize {
-        if self.is_multi_threaded() {
+        if self.is_multi_threaded() || self.is_thread_per_core() {
             workers
         } else {
             1
@@ -70,10 +84,15 @@ impl RuntimeKind {
 
     /// Whether this is one of the monoio set-ups.
     pub fn is_monoio(self) -> bool {
-        matches!(self, RuntimeKind::Monoio | RuntimeKind::MonoioTuned)
+        matches!(
+            self,
+            RuntimeKind::Monoio | RuntimeKind::MonoioTuned | RuntimeKind::MonoioReuseport
+        )
     }
 
-    /// Builds the runtime; multi-threaded kinds get `workers` worker threads.
+    /// Builds the runtime; multi-threaded kinds get `workers` worker threads, and
+    /// monoio-reuseport `workers` runtimes (the calling thread runs the first, see
+    /// [`MonoioReuseportRt::new`]).
     pub fn build(self, workers: usize) -> io::Result<AnyRuntime> {
         Ok(match self {
             RuntimeKind::RingloopMulti => {
@@ -84,6 +103,9 @@ impl RuntimeKind {
             RuntimeKind::TokioCurrent => AnyRuntime::Tokio(TokioRt::current()?),
             RuntimeKind::Monoio => AnyRuntime::Monoio(MonoioRt::new()?),
             RuntimeKind::MonoioTuned => AnyRuntime::Monoio(MonoioRt::tuned()?),
+            RuntimeKind::MonoioReuseport => {
+                AnyRuntime::MonoioReuseport(MonoioReuseportRt::new(workers)?)
+            }
         })
     }
 

@@ -7,25 +7,33 @@
 //! reach a concrete runtime through the [`Visit`]/[`VisitRemote`]/[`VisitIo`] visitors of
 //! [`AnyRuntime`], so every runtime runs the same monomorphised code with no dynamic
 //! dispatch on the hot path.
+//!
+//! One file per runtime; `monoio_reuseport.rs` is not a runtime of its own but a way of
+//! deploying monoio's: one per thread, each serving its own listener on a shared port. Adding
+//! a runtime configuration is a [`RuntimeKind`] (`kind.rs`), and a variant here if it is
+//! built from a new type.
 
 mod kind;
+mod monoio_reuseport;
 mod monoio_rt;
 mod ringloop_rt;
 mod tokio_rt;
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::io;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use kind::{RuntimeKind, DEFAULT_WORKERS};
+pub use monoio_reuseport::MonoioReuseportRt;
 pub use monoio_rt::MonoioRt;
 pub use ringloop_rt::RingloopRt;
 pub use tokio_rt::TokioRt;
 
-use crate::net::EchoServer;
+use crate::net::{EchoListeners, EchoServer};
 
 /// What a workload needs from a runtime.
 pub trait Rt: Sized + 'static {
@@ -88,6 +96,51 @@ pub trait IoRt: Rt {
     /// task per connection, `TCP_NODELAY`, reading into a buffer of
     /// [`EchoServer::buffer_size`] bytes and writing back what it read.
     fn spawn_echo_server(listener: TcpListener, server: Arc<EchoServer>);
+
+    /// Binds the listeners [`IoRt::serve_echo`] serves: one, except where the runtime runs
+    /// one accept loop per thread ([`MonoioReuseportRt`]). Bind them before the load
+    /// generator connects.
+    ///
+    /// # Errors
+    ///
+    /// The error of the first socket that could not be made.
+    fn echo_listeners(&self) -> io::Result<EchoListeners> {
+        EchoListeners::one()
+    }
+
+    /// Runs the echo server on `listeners` until `until` completes, then stops it and waits
+    /// until every task of it has ended, so nothing of the server outlives the call.
+    /// `server` is the state of the accept loop on the thread that calls this (every
+    /// runtime's only one, but [`MonoioReuseportRt`]'s first).
+    ///
+    /// By default: [`IoRt::spawn_echo_server`] and `until` in one `block_on`, then
+    /// [`EchoServer::shut_down`].
+    ///
+    /// # Errors
+    ///
+    /// An accept error, a failed wake-up connection, or more listeners than the runtime
+    /// serves.
+    fn serve_echo<F: Future<Output = ()>>(
+        &mut self,
+        listeners: EchoListeners,
+        server: &Arc<EchoServer>,
+        until: F,
+    ) -> Result<(), String> {
+        let addr = listeners.addr();
+        let (listener, more) = listeners.split_first();
+        if !more.is_empty() {
+            return Err(format!(
+                "this runtime serves one listener, not {}",
+                more.len() + 1
+            ));
+        }
+        self.block_on(async {
+            Self::spawn_echo_server(listener, server.clone());
+            until.await;
+            // Stop the server in every case, so no task outlives the sample.
+            server.shut_down(addr).await
+        })
+    }
 }
 
 /// A job run against a statically known runtime; see [`AnyRuntime::visit`].
@@ -123,6 +176,9 @@ pub enum AnyRuntime {
     Tokio(TokioRt),
     /// monoio on its io_uring driver.
     Monoio(MonoioRt),
+    /// monoio, one runtime per thread, each echo server's accept loop on a listener of its
+    /// own sharing one port.
+    MonoioReuseport(MonoioReuseportRt),
 }
 
 impl AnyRuntime {
@@ -132,6 +188,7 @@ impl AnyRuntime {
             AnyRuntime::Ringloop(rt) => job.visit(&mut **rt),
             AnyRuntime::Tokio(rt) => job.visit(rt),
             AnyRuntime::Monoio(rt) => job.visit(rt),
+            AnyRuntime::MonoioReuseport(rt) => job.visit(rt),
         }
     }
 
@@ -141,6 +198,7 @@ impl AnyRuntime {
             AnyRuntime::Ringloop(rt) => job.visit(&mut **rt),
             AnyRuntime::Tokio(rt) => job.visit(rt),
             AnyRuntime::Monoio(rt) => job.visit(rt),
+            AnyRuntime::MonoioReuseport(rt) => job.visit(rt),
         }
     }
 
@@ -150,15 +208,18 @@ impl AnyRuntime {
             AnyRuntime::Ringloop(rt) => rt.kind(),
             AnyRuntime::Tokio(rt) => rt.kind(),
             AnyRuntime::Monoio(rt) => rt.kind(),
+            AnyRuntime::MonoioReuseport(_) => RuntimeKind::MonoioReuseport,
         }
     }
 
-    /// Threads that run its tasks (the worker threads of a multi-threaded runtime, else 1).
+    /// Threads that run its tasks (the worker threads of a multi-threaded runtime, the
+    /// runtimes of monoio-reuseport, else 1).
     pub fn workers(&self) -> usize {
         match self {
             AnyRuntime::Ringloop(rt) => rt.runtime().worker_threads().max(1),
             AnyRuntime::Tokio(rt) => rt.workers(),
             AnyRuntime::Monoio(_) => 1,
+            AnyRuntime::MonoioReuseport(rt) => rt.runtimes(),
         }
     }
 
@@ -167,7 +228,7 @@ impl AnyRuntime {
         match self {
             AnyRuntime::Ringloop(rt) => Some(job.visit(&mut **rt)),
             AnyRuntime::Tokio(rt) => Some(job.visit(rt)),
-            AnyRuntime::Monoio(_) => None,
+            AnyRuntime::Monoio(_) | AnyRuntime::MonoioReuseport(_) => None,
         }
     }
 }

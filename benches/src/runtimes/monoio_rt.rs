@@ -1,6 +1,7 @@
 //! monoio behind [`Rt`]: one thread, io_uring driver with its timer, `monoio::spawn`; its
 //! timers and TCP (`monoio::time`, `monoio::net`) behind [`IoRt`]. Two set-ups: monoio's
-//! defaults, and tuned as its users set it up for a server ([`MonoioRt::tuned`]).
+//! defaults, and tuned as its users set it up for a server ([`MonoioRt::tuned`]); several
+//! tuned ones sharing a port are `monoio_reuseport.rs`'s.
 //!
 //! monoio has no `yield_now`, so it gets our [`YieldNow`], and no way to spawn from
 //! outside the runtime, so it does not implement [`super::RemoteSpawn`].
@@ -43,6 +44,12 @@ impl MonoioRt {
     /// (no interrupt of the thread to run completion work, a flag saying some is pending,
     /// and one submitting thread: what a thread-per-core runtime allows).
     pub fn tuned() -> io::Result<Self> {
+        Self::tuned_as(RuntimeKind::MonoioTuned)
+    }
+
+    /// [`MonoioRt::tuned`], reporting itself as `kind` (monoio-reuseport's runtimes are
+    /// tuned ones).
+    pub(super) fn tuned_as(kind: RuntimeKind) -> io::Result<Self> {
         let mut ring = io_uring_06::IoUring::builder();
         ring.setup_coop_taskrun()
             .setup_taskrun_flag()
@@ -51,10 +58,7 @@ impl MonoioRt {
             .uring_builder(ring)
             .enable_timer()
             .build()?;
-        Ok(MonoioRt {
-            rt,
-            kind: RuntimeKind::MonoioTuned,
-        })
+        Ok(MonoioRt { rt, kind })
     }
 
     /// Which configuration this is.

@@ -1,6 +1,7 @@
 //! The in-process echo run shared by the TCP rows (`tcp_echo_*`, `tcp_latency`,
 //! `bulk_transfer_*`, `open_loop_*`, `accept_churn`, `mixed_*`): the runtime under test
-//! serves, a load generator ([`crate::net::run_client`], [`crate::net::run_open_loop`] or
+//! serves ([`IoRt::serve_echo`], on the listeners of [`IoRt::echo_listeners`]), a load
+//! generator ([`crate::net::run_client`], [`crate::net::run_open_loop`] or
 //! [`crate::net::run_churn`]) drives it from its own thread.
 
 use std::io;
@@ -13,8 +14,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::net::{
-    loopback_listener, run_churn, run_client, run_open_loop, ClientConfig, ClientReport,
-    EchoServer, RequestMix,
+    run_churn, run_client, run_open_loop, ClientConfig, ClientReport, EchoServer, RequestMix,
 };
 use crate::runtimes::{IoRt, VisitIo};
 
@@ -77,8 +77,11 @@ impl VisitIo for EchoRun {
     type Output = Result<ClientReport, String>;
 
     fn visit<R: IoRt>(self, rt: &mut R) -> Result<ClientReport, String> {
-        let listener = loopback_listener().map_err(|e| format!("cannot listen: {e}"))?;
-        let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+        // Every listener is bound before the client connects.
+        let listeners = rt
+            .echo_listeners()
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let addr: SocketAddr = listeners.addr();
         let server = match self.mix {
             Some(_) => EchoServer::with_handlers(self.message_size),
             None => EchoServer::new(self.message_size),
@@ -109,12 +112,12 @@ impl VisitIo for EchoRun {
                 *finished.0.report.lock() = Some(report);
             })
             .map_err(|e| format!("cannot start the load generator: {e}"))?;
-        let stopped = rt.block_on(async {
-            R::spawn_echo_server(listener, server.clone());
-            R::wait_until_set(&finished.done, CLIENT_CHECK).await;
-            // Stop the server in every case, so no task outlives the sample.
-            server.shut_down(addr).await
-        });
+        // Stops the server in every case, so no task outlives the sample.
+        let stopped = rt.serve_echo(
+            listeners,
+            &server,
+            R::wait_until_set(&finished.done, CLIENT_CHECK),
+        );
         let report = finished
             .report
             .lock()

@@ -134,6 +134,10 @@ impl Workload for Mixed {
         true
     }
 
+    fn serves_echo_in_process(&self) -> bool {
+        true
+    }
+
     fn server_shares_client_cpu(&self) -> bool {
         self.oversubscribed
     }

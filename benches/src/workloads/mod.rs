@@ -144,9 +144,15 @@ pub trait Workload: Debug + Send + Sync {
         true
     }
 
-    /// Whether the workload can run on `kind` at all.
-    fn applies_to(&self, _kind: RuntimeKind) -> bool {
-        true
+    /// Whether the workload can run on `kind` at all, where the server gets `workers`
+    /// workers (the count of the workload's `Placement`). By default: every kind but
+    /// monoio-reuseport, which is a way of deploying an echo server on several cores and
+    /// runs only that server ([`Workload::serves_echo_in_process`]) with two workers or more.
+    fn applies_to(&self, kind: RuntimeKind, workers: usize) -> bool {
+        match kind {
+            RuntimeKind::MonoioReuseport => self.serves_echo_in_process() && workers >= 2,
+            _ => true,
+        }
     }
 
     /// Whether the report shows this workload's multi-threaded speed-up (single-threaded
@@ -179,6 +185,12 @@ pub trait Workload: Debug + Send + Sync {
     /// Whether the workload's server shares the machine with the TCP load generator
     /// (`crate::net::run_client`); the report then says so.
     fn uses_load_generator(&self) -> bool {
+        false
+    }
+
+    /// Whether the workload's server is the in-process echo server the load generator
+    /// drives (`echo.rs`'s `EchoRun`): the rows where monoio-reuseport has a figure.
+    fn serves_echo_in_process(&self) -> bool {
         false
     }
 
@@ -303,12 +315,43 @@ mod tests {
             RuntimeKind::MonoioTuned,
         ] {
             for workload in all_workloads(Scale::Quick) {
-                if !workload.applies_to(kind) || workload.unit() != Unit::Millis {
+                if !workload.applies_to(kind, 2) || workload.unit() != Unit::Millis {
                     continue;
                 }
                 let mut rt = kind.build(2).expect("runtime builds");
                 let sample = workload.run(&mut rt, Phase::WarmUp).unwrap();
                 assert!(sample.value.is_finite(), "{} on {kind}", workload.name());
+            }
+        }
+    }
+
+    /// monoio-reuseport has a figure only on the in-process echo rows, and only with two
+    /// workers or more; the other kinds are not affected by the worker count.
+    #[test]
+    fn monoio_reuseport_applies_to_the_in_process_echo_rows() {
+        let in_process_echo = |name: &str| {
+            [
+                "tcp_echo_",
+                "tcp_latency",
+                "bulk_transfer_",
+                "open_loop_",
+                "accept_churn",
+                "mixed",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        };
+        for workload in all_workloads(Scale::Quick) {
+            let name = workload.name();
+            let reuseport = |workers| workload.applies_to(RuntimeKind::MonoioReuseport, workers);
+            assert_eq!(reuseport(2), in_process_echo(name), "{name}");
+            assert_eq!(reuseport(8), in_process_echo(name), "{name}");
+            assert!(!reuseport(1), "{name}");
+            for kind in RuntimeKind::ALL
+                .into_iter()
+                .filter(|&k| k != RuntimeKind::MonoioReuseport)
+            {
+                assert_eq!(workload.applies_to(kind, 1), workload.applies_to(kind, 2));
             }
         }
     }

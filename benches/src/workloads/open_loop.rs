@@ -153,6 +153,10 @@ impl Workload for OpenLoop {
         true
     }
 
+    fn serves_echo_in_process(&self) -> bool {
+        true
+    }
+
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String> {
         let echo = |warm_up, window, client| EchoRun {
             client,

@@ -71,7 +71,7 @@ impl Workload for SpawnManyRemote {
         self.tokio_without_io
     }
 
-    fn applies_to(&self, kind: RuntimeKind) -> bool {
+    fn applies_to(&self, kind: RuntimeKind, _workers: usize) -> bool {
         kind.spawns_remotely()
     }
 

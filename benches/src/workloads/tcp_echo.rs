@@ -131,6 +131,10 @@ impl Workload for TcpEcho {
         true
     }
 
+    fn serves_echo_in_process(&self) -> bool {
+        true
+    }
+
     fn server_shares_client_cpu(&self) -> bool {
         self.oversubscribed
     }

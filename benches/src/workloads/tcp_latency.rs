@@ -80,6 +80,10 @@ impl Workload for TcpLatency {
         true
     }
 
+    fn serves_echo_in_process(&self) -> bool {
+        true
+    }
+
     fn run(&self, rt: &mut AnyRuntime, phase: Phase) -> Result<Sample, String> {
         let (warm_up, window) = match phase {
             Phase::WarmUp => (Duration::ZERO, Duration::from_millis(20)),
