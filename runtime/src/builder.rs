@@ -102,7 +102,8 @@ impl Builder {
     /// under load one `io_uring_enter` then serves many messages, while a request reaching an
     /// idle thread, or a round trip on one quiet connection, is not delayed. A wake-up from
     /// another thread counts as a completion. Needs Linux 6.12; on older kernels it has no
-    /// effect. It trades a little response time for fewer system calls and less CPU; see
+    /// effect. Off by default (zero): it trades response time for fewer system calls, and at
+    /// moderate load the response time it costs is several times the wait; see
     /// [`DriverConfig::batch_wait`](ringloop_io::DriverConfig::batch_wait) for what it
     /// measured.
     ///
@@ -113,7 +114,7 @@ impl Builder {
     ///
     /// let rt = ringloop::Runtime::builder()
     ///     .single_threaded()
-    ///     .batch_wait(Duration::ZERO)
+    ///     .batch_wait(Duration::from_micros(20))
     ///     .build()?;
     /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
     ///

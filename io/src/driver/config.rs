@@ -31,8 +31,9 @@ impl DriverConfig {
     /// The longest [`batch_wait`](DriverConfig::batch_wait) accepted: one millisecond.
     pub const MAX_BATCH_WAIT: Duration = Duration::from_millis(1);
 
-    /// The batch wait of [`new`](DriverConfig::new): 20 µs.
-    pub const DEFAULT_BATCH_WAIT: Duration = Duration::from_micros(20);
+    /// The batch wait of [`new`](DriverConfig::new): zero, batching off (see
+    /// [`batch_wait`](DriverConfig::batch_wait) for why).
+    pub const DEFAULT_BATCH_WAIT: Duration = Duration::ZERO;
 
     /// The [kick signal](DriverConfig::kick_signal) a runtime's workers use: `SIGURG`.
     pub const WORKER_KICK_SIGNAL: i32 = libc::SIGURG;
@@ -40,8 +41,8 @@ impl DriverConfig {
     /// The shutdown timeout of [`new`](DriverConfig::new): 5 s.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
-    /// The default settings: 256 submission entries, a batch wait of
-    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), deferred task work on, a
+    /// The default settings: 256 submission entries, no batch wait
+    /// ([`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT)), deferred task work on, a
     /// shutdown timeout of [`DEFAULT_SHUTDOWN_TIMEOUT`](DriverConfig::DEFAULT_SHUTDOWN_TIMEOUT).
     pub fn new() -> DriverConfig {
         DriverConfig {
@@ -64,29 +65,27 @@ impl DriverConfig {
         self
     }
 
-    /// How long a busy driver's park may wait to gather completions (default
-    /// [`DEFAULT_BATCH_WAIT`](DriverConfig::DEFAULT_BATCH_WAIT), 20 µs; zero turns batching
-    /// off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT)).
+    /// How long a busy driver's park may wait to gather completions (default zero: batching
+    /// off; at most [`MAX_BATCH_WAIT`](DriverConfig::MAX_BATCH_WAIT); 20 µs is the value we
+    /// measured).
     ///
-    /// A park normally returns at the first completion. With 16 or more ops in flight (a
-    /// server with many connections), a park instead asks the kernel for 32 completions
-    /// within this time, and returns when they have arrived or, once the time is over, with
-    /// whatever has, so that one `io_uring_enter` and one pass of the scheduler serve many
-    /// messages. If nothing arrived by then, it waits for the first completion as usual. So
-    /// a completion is held back only if it comes within this time of the park's start, and
-    /// at most for the rest of it; a request reaching an idle thread is seen at once, and a
-    /// thread with few ops in flight (one or two quiet connections) never batches. A park
-    /// whose next timer is due within this time does not batch either. Needs Linux 6.12
+    /// A park normally returns at the first completion. With a batch wait and 16 or more ops
+    /// in flight (a server with many connections), a park instead asks the kernel for 32
+    /// completions within this time, and returns when they have arrived or, once the time
+    /// is over, with whatever has, so that one `io_uring_enter` and one pass of the scheduler
+    /// serve many messages. If nothing arrived by then, it waits for the first completion as
+    /// usual. A thread with few ops in flight (one or two quiet connections) never batches,
+    /// nor does a park whose next timer is due within this time. Needs Linux 6.12
     /// (`IORING_FEAT_MIN_TIMEOUT`); on older kernels parks never batch.
     ///
-    /// It pays together with [deferred task work](DriverConfig::defer_taskrun) (also on by
-    /// default), under which the kernel wakes a batched park once, not at every completion.
-    /// In our echo benchmark, with the server on a CPU of its own next to the client's, the
-    /// pair served 6–14% more messages per second for 9–15% less CPU per message than
-    /// neither, with half the `io_uring_enter` calls. With a saturated client sharing the
-    /// server's one CPU, it served 3–4% fewer, at 3–4% more CPU per message. Set zero where
-    /// every microsecond of response time counts more than CPU. The measurements are in
-    /// `DESIGN.md` ("Batched parks", "Deferred task work").
+    /// It is a trade, so it is off unless asked for. In our benchmark suite (20 µs, with
+    /// [deferred task work](DriverConfig::defer_taskrun), the server on a CPU of its own), it
+    /// took about 40% of the `io_uring_enter` calls per message away and served a few percent
+    /// more messages per second on a saturated closed-loop echo (within the noise of our
+    /// machine), but at half of the server's capacity, with requests arriving at a steady
+    /// rate, it made the median latency 117-134 µs instead of 30-32 µs. Turn it on for a
+    /// server that runs saturated and counts system calls more than response time. The
+    /// measurements are in `DESIGN.md` ("Batched parks") and `BENCHMARKS.md`.
     pub fn batch_wait(&mut self, wait: Duration) -> &mut Self {
         self.batch_wait = wait;
         self
