@@ -7,20 +7,32 @@
 //! echo is complete inside the window, and its time is from the start of `connect` to the
 //! last byte of the echo: handshake, accept, the server's task start, one round trip.
 //!
-//! The client closes first, so the `TIME_WAIT` state stays on its side; on loopback the
-//! kernel reuses those ports for new connections (`net.ipv4.tcp_tw_reuse`, whose default of
-//! 2 allows it for loopback), so the ephemeral port range does not run out over a run.
+//! The client closes first, so the `TIME_WAIT` state stays on its side, holding the
+//! connection's source port. The kernel reuses such a port for a new connection to the same
+//! destination only once its `TIME_WAIT` is a second old (`net.ipv4.tcp_tw_reuse`, whose
+//! default of 2 allows it on loopback), so one source address gives at most about 28,000
+//! connections per second (the ephemeral range): a limit of the host, which a fast server
+//! reaches. The client therefore connects from [`SOURCE_ADDRESSES`] loopback addresses in
+//! turn (127.0.0.1, 127.0.0.2, ...; all of 127.0.0.0/8 is the loopback device), each with
+//! ports of its own, with `IP_BIND_ADDRESS_NO_PORT` so the port is picked at connect time.
 
 use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::accounting::{Exchange, Tally};
 use super::client::{ClientConfig, ClientReport, CpuMark};
 use crate::os;
+
+/// The loopback addresses the client connects from, in turn: 16 times the ephemeral ports
+/// of one address (see the module docs).
+pub(crate) const SOURCE_ADDRESSES: u8 = 16;
 
 /// How often the client looks at its stop flag while no socket is ready.
 const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
@@ -47,8 +59,9 @@ pub fn run_churn(config: &ClientConfig) -> io::Result<ClientReport> {
     let mut poll = Poll::new()?;
     let payload = vec![0xa5_u8; config.message_size];
     let mut buf = vec![0_u8; config.message_size.max(4096)];
+    let mut opened: u64 = 0;
     let mut slots: Vec<Slot> = (0..config.connections)
-        .map(|i| open(config, &poll, i))
+        .map(|i| open(config, &poll, i, &mut opened))
         .collect::<io::Result<_>>()?;
     let mut tally = Tally::new(
         Instant::now() + config.warm_up,
@@ -89,7 +102,7 @@ pub fn run_churn(config: &ClientConfig) -> io::Result<ClientReport> {
                 if let Some(time) = read_echo(slot, &mut buf)? {
                     tally.record(Instant::now(), time);
                     // Closes this connection (the client closes first) and opens the next.
-                    *slot = open(config, &poll, index)?;
+                    *slot = open(config, &poll, index, &mut opened)?;
                 }
             }
         }
@@ -110,10 +123,25 @@ pub fn run_churn(config: &ClientConfig) -> io::Result<ClientReport> {
     })
 }
 
-/// Starts a non-blocking connect for slot `index`, registered under its index.
-fn open(config: &ClientConfig, poll: &Poll, index: usize) -> io::Result<Slot> {
+/// Starts a non-blocking connect for slot `index`, registered under its index, from the
+/// next of the [`SOURCE_ADDRESSES`] (`opened` counts the connections opened so far).
+fn open(config: &ClientConfig, poll: &Poll, index: usize, opened: &mut u64) -> io::Result<Slot> {
     let started = Instant::now();
-    let mut stream = TcpStream::connect(config.addr)?;
+    let source = Ipv4Addr::new(127, 0, 0, 1 + (*opened % u64::from(SOURCE_ADDRESSES)) as u8);
+    *opened += 1;
+    let socket = Socket::new(
+        Domain::IPV4,
+        Type::STREAM.nonblocking().cloexec(),
+        Some(Protocol::TCP),
+    )?;
+    bind_address_no_port(&socket)?;
+    socket.bind(&SocketAddr::V4(SocketAddrV4::new(source, 0)).into())?;
+    match socket.connect(&config.addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    let mut stream = TcpStream::from_std(socket.into());
     poll.registry().register(
         &mut stream,
         Token(index),
@@ -124,6 +152,28 @@ fn open(config: &ClientConfig, poll: &Poll, index: usize) -> io::Result<Slot> {
         connected: false,
         exchange: Exchange::new(config.message_size, started),
     })
+}
+
+/// Sets `IP_BIND_ADDRESS_NO_PORT` on `socket`: a `bind` to port 0 leaves the port to
+/// `connect`, which picks one free for the whole 4-tuple rather than for the address alone.
+fn bind_address_no_port(socket: &Socket) -> io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: `socket` is an open socket for the whole call, and the option value is a
+    // `c_int` that lives across the call, passed with its exact size.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&raw const on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// After a writable event on a connecting socket: whether the handshake has completed.
@@ -199,15 +249,21 @@ mod tests {
 
     use super::*;
 
-    /// A blocking echo server, a thread per connection; counts connections it saw end.
-    fn echo_server() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    type Peers = Arc<parking_lot::Mutex<std::collections::HashSet<std::net::IpAddr>>>;
+
+    /// A blocking echo server, a thread per connection; counts connections it saw end and
+    /// collects their source addresses.
+    fn echo_server() -> (std::net::SocketAddr, Arc<AtomicUsize>, Peers) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let ended = Arc::new(AtomicUsize::new(0));
         let counted = ended.clone();
+        let peers = Peers::default();
+        let seen = peers.clone();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
+                seen.lock().insert(stream.peer_addr().unwrap().ip());
                 let counted = counted.clone();
                 thread::spawn(move || {
                     let mut buf = [0; 256];
@@ -220,12 +276,12 @@ mod tests {
                 });
             }
         });
-        (addr, ended)
+        (addr, ended, peers)
     }
 
     #[test]
     fn every_connection_is_used_once_and_closed() {
-        let (addr, ended) = echo_server();
+        let (addr, ended, peers) = echo_server();
         let config = ClientConfig {
             keep_rtts: true,
             ..ClientConfig::new(
@@ -247,6 +303,8 @@ mod tests {
             thread::sleep(Duration::from_millis(5));
         }
         assert!(ended.load(Ordering::Relaxed) as u64 >= report.messages);
+        // Connections come from every source address in turn.
+        assert_eq!(peers.lock().len(), usize::from(SOURCE_ADDRESSES));
     }
 
     #[test]
