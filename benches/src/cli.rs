@@ -31,7 +31,7 @@ Arguments:
 
 Options:
       --quick          fewer repetitions and shorter windows (a smoke run of a few
-                       minutes; the full run takes about 20 on 2 CPUs)
+                       minutes; the full run takes about 32 on 2 CPUs)
       --reps N         repetitions per workload (default 21, quick 5)
       --json PATH      also write the JSON report to PATH
       --out DIR        write the report into DIR instead of <target>/ringloop-report
