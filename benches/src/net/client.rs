@@ -47,7 +47,7 @@ pub struct ClientConfig {
     /// Ends the run early once set.
     pub stop: Option<Arc<AtomicBool>>,
     /// `Some`: each request's class is drawn from this mix and written in its bytes (see
-    /// [`super::mix`]), and only the plain echoes' round-trip times are kept (every request
+    /// `net/mix.rs`), and only the plain echoes' round-trip times are kept (every request
     /// counts). `None`: every request is a plain echo.
     pub mix: Option<RequestMix>,
 }
@@ -150,7 +150,7 @@ struct Conn {
 }
 
 /// The request bytes of each class: every byte of a request is its class byte (see
-/// [`super::mix`]).
+/// `net/mix.rs`).
 struct Payloads {
     by_class: Vec<Vec<u8>>,
     mix: Option<(RequestMix, SplitMix64)>,

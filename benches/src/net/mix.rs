@@ -5,7 +5,7 @@
 //! tell the class without keeping state across reads (the handler keeps none, so the
 //! connection task stays the size of a plain echo's). A class byte of [`FAST`] is a plain
 //! echo; `1..=BURN_MAX_US` burns that many microseconds of CPU; [`BLOCK`] blocks the
-//! thread for [`BLOCK_FOR`]. The client draws each request's class from [`RequestMix`]; the
+//! thread for `BLOCK_FOR`. The client draws each request's class from [`RequestMix`]; the
 //! server runs it with [`serve`].
 //!
 //! A request split across two reads would run its handler twice. With 64-byte requests
@@ -20,7 +20,7 @@ use crate::runner::SplitMix64;
 pub(crate) const FAST: u8 = 0;
 /// The most CPU a request may ask to burn, in microseconds (its class byte).
 pub(crate) const BURN_MAX_US: u8 = 200;
-/// The class byte of a request that blocks its thread for [`BLOCK_FOR`].
+/// The class byte of a request that blocks its thread for `BLOCK_FOR`.
 pub(crate) const BLOCK: u8 = 255;
 /// How long a blocking request blocks its thread.
 pub(crate) const BLOCK_FOR: Duration = Duration::from_millis(5);
@@ -32,7 +32,7 @@ pub struct RequestMix {
     pub burn_one_in: u32,
     /// The CPU a burning request asks for, drawn uniformly, in microseconds.
     pub burn_us: (u8, u8),
-    /// One request in this many blocks its thread for [`BLOCK_FOR`] (0: none).
+    /// One request in this many blocks its thread for `BLOCK_FOR` (0: none).
     pub block_one_in: u32,
 }
 

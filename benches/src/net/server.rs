@@ -58,7 +58,7 @@ impl EchoServer {
         Self::build(buffer_size, false)
     }
 
-    /// A server whose connection tasks run each request's handler ([`super::mix::serve`]:
+    /// A server whose connection tasks run each request's handler (`net::mix::serve`:
     /// burn CPU, or block the thread, as the request's bytes ask) before echoing it: the
     /// `mixed_*` rows' server.
     pub fn with_handlers(buffer_size: usize) -> Arc<Self> {
