@@ -14,9 +14,9 @@
 //!
 //! # Batched parks
 //!
-//! A park with at least [`BATCH_MIN_IN_FLIGHT`] ops in flight asks the kernel for
-//! [`BATCH_COMPLETIONS`] completions within the configured batch wait
-//! ([`DriverConfig::batch_wait`]): it returns when they have all arrived or, once the batch
+//! With a batch wait configured ([`DriverConfig::batch_wait`]; off by default), a park with
+//! at least [`BATCH_MIN_IN_FLIGHT`] ops in flight asks the kernel for [`BATCH_COMPLETIONS`]
+//! completions within that wait: it returns when they have all arrived or, once the batch
 //! wait is over, with whatever has. If nothing
 //! arrived by then, it waits for the first completion as an ordinary park does. So a
 //! completion is held back only if it comes within the batch wait of the park's start, and
