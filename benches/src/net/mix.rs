@@ -62,8 +62,11 @@ impl RequestMix {
 
     /// The mean handler time per request, in microseconds (for the description).
     pub fn mean_handler_us(&self) -> f64 {
-        let burn = f64::from(self.burn_us.0 + self.burn_us.1) / 2.0;
-        let mut mean = burn / f64::from(self.burn_one_in.max(1));
+        let mut mean = 0.0;
+        if self.burn_one_in > 0 {
+            let burn = (f64::from(self.burn_us.0) + f64::from(self.burn_us.1)) / 2.0;
+            mean += burn / f64::from(self.burn_one_in);
+        }
         if self.block_one_in > 0 {
             mean += BLOCK_FOR.as_secs_f64() * 1e6 / f64::from(self.block_one_in);
         }
@@ -110,6 +113,24 @@ mod tests {
         assert!((19_000..21_000).contains(&burn), "{burn} burns");
         assert!((60..140).contains(&block), "{block} blocks");
         assert!(fast > 170_000);
+    }
+
+    #[test]
+    fn the_mean_handler_time_counts_both_slow_classes() {
+        // 55 us one time in 10, 5,000 us one time in 2,000.
+        assert!((RequestMix::SERVER.mean_handler_us() - 8.0).abs() < 1e-9);
+        let wide = RequestMix {
+            burn_one_in: 2,
+            burn_us: (150, 200),
+            block_one_in: 0,
+        };
+        assert!((wide.mean_handler_us() - 87.5).abs() < 1e-9);
+        let none = RequestMix {
+            burn_one_in: 0,
+            burn_us: (10, 100),
+            block_one_in: 0,
+        };
+        assert_eq!(none.mean_handler_us(), 0.0);
     }
 
     #[test]
