@@ -19,23 +19,19 @@
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Interest, Poll, Registry, Token};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::accounting::{Exchange, Tally};
-use super::client::{ClientConfig, ClientReport, CpuMark};
+use super::client::{drive, ClientConfig, ClientReport};
 use crate::os;
 
 /// The loopback addresses the client connects from, in turn: 16 times the ephemeral ports
 /// of one address (see the module docs).
 pub(crate) const SOURCE_ADDRESSES: u8 = 16;
-
-/// How often the client looks at its stop flag while no socket is ready.
-const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One connection attempt in flight.
 struct Slot {
@@ -61,38 +57,24 @@ pub fn run_churn(config: &ClientConfig) -> io::Result<ClientReport> {
     let mut buf = vec![0_u8; config.message_size.max(4096)];
     let mut opened: u64 = 0;
     let mut slots: Vec<Slot> = (0..config.connections)
-        .map(|i| open(config, &poll, i, &mut opened))
+        .map(|i| open(config, poll.registry(), i, &mut opened))
         .collect::<io::Result<_>>()?;
-    let mut tally = Tally::new(
+    let tally = Tally::new(
         Instant::now() + config.warm_up,
         config.window,
         config.keep_rtts,
     );
-    let mut events = Events::with_capacity(1024);
-    let mut window_cpu: Option<CpuMark> = None;
-    loop {
-        let now = Instant::now();
-        if window_cpu.is_none() && tally.has_started(now) {
-            window_cpu = Some(CpuMark::now());
-        }
-        let stopped = config
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(Ordering::Relaxed));
-        if tally.is_over(now) || stopped {
-            break;
-        }
-        let timeout = (tally.end() - now).min(STOP_CHECK);
-        match poll.poll(&mut events, Some(timeout)) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            result => result?,
-        }
-        for event in &events {
+    drive(
+        config,
+        &mut poll,
+        tally,
+        pinned_cpu,
+        |registry, event, tally| {
             let index = event.token().0;
             let slot = &mut slots[index];
             if event.is_writable() && !slot.connected {
                 if !handshake_done(slot)? {
-                    continue;
+                    return Ok(());
                 }
                 write_some(slot, &payload)?;
             } else if event.is_writable() && slot.exchange.unwritten() > 0 {
@@ -102,30 +84,22 @@ pub fn run_churn(config: &ClientConfig) -> io::Result<ClientReport> {
                 if let Some(time) = read_echo(slot, &mut buf)? {
                     tally.record(Instant::now(), time);
                     // Closes this connection (the client closes first) and opens the next.
-                    *slot = open(config, &poll, index, &mut opened)?;
+                    *slot = open(config, registry, index, &mut opened)?;
                 }
             }
-        }
-    }
-    let end = CpuMark::now();
-    let others_cpu = window_cpu.map(|start| start.others_until(end));
-    let system_cpu = window_cpu.and_then(|start| start.system_until(end));
-    let messages = tally.messages();
-    let per_second = tally.per_second();
-    Ok(ClientReport {
-        messages,
-        per_second,
-        rtts: tally.into_rtts(),
-        pinned_cpu,
-        others_cpu,
-        system_cpu,
-        incomplete: 0,
-    })
+            Ok(())
+        },
+    )
 }
 
 /// Starts a non-blocking connect for slot `index`, registered under its index, from the
 /// next of the [`SOURCE_ADDRESSES`] (`opened` counts the connections opened so far).
-fn open(config: &ClientConfig, poll: &Poll, index: usize, opened: &mut u64) -> io::Result<Slot> {
+fn open(
+    config: &ClientConfig,
+    registry: &Registry,
+    index: usize,
+    opened: &mut u64,
+) -> io::Result<Slot> {
     let started = Instant::now();
     let source = Ipv4Addr::new(127, 0, 0, 1 + (*opened % u64::from(SOURCE_ADDRESSES)) as u8);
     *opened += 1;
@@ -142,7 +116,7 @@ fn open(config: &ClientConfig, poll: &Poll, index: usize, opened: &mut u64) -> i
         Err(e) => return Err(e),
     }
     let mut stream = TcpStream::from_std(socket.into());
-    poll.registry().register(
+    registry.register(
         &mut stream,
         Token(index),
         Interest::READABLE | Interest::WRITABLE,
@@ -242,7 +216,7 @@ fn read_echo(slot: &mut Slot, buf: &mut [u8]) -> io::Result<Option<std::time::Du
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::thread;
     use std::time::Duration;

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use mio::event::Event;
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 
 use super::accounting::{Exchange, Tally};
 use super::mix::{RequestMix, FAST};
@@ -203,7 +204,7 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         })
         .collect();
     let mut buf = vec![0_u8; config.message_size.max(64 * 1024)];
-    let mut tally = Tally::new(
+    let tally = Tally::new(
         Instant::now() + config.warm_up,
         config.window,
         config.keep_rtts,
@@ -213,6 +214,28 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
         conn.exchange.restart(now);
         write_some(conn, payloads.of(conn.class))?;
     }
+    drive(config, &mut poll, tally, pinned_cpu, |_, event, tally| {
+        let conn = &mut conns[event.token().0];
+        if event.is_readable() {
+            read_all(conn, &mut buf, &mut payloads, tally, config)?;
+        }
+        if event.is_writable() && conn.exchange.unwritten() > 0 {
+            write_some(conn, payloads.of(conn.class))?;
+        }
+        Ok(())
+    })
+}
+
+/// The event loop both load generators share: polls until `tally`'s window is over or
+/// `config.stop` is set, hands every event to `on_event` (with the registry, for clients
+/// that open sockets as they go), and reports the window's counts and CPU times.
+pub(super) fn drive(
+    config: &ClientConfig,
+    poll: &mut Poll,
+    mut tally: Tally,
+    pinned_cpu: Option<usize>,
+    mut on_event: impl FnMut(&Registry, &Event, &mut Tally) -> io::Result<()>,
+) -> io::Result<ClientReport> {
     let mut events = Events::with_capacity(1024);
     let mut window_cpu: Option<CpuMark> = None;
     loop {
@@ -233,13 +256,7 @@ pub fn run_client(config: &ClientConfig) -> io::Result<ClientReport> {
             result => result?,
         }
         for event in &events {
-            let conn = &mut conns[event.token().0];
-            if event.is_readable() {
-                read_all(conn, &mut buf, &mut payloads, &mut tally, config)?;
-            }
-            if event.is_writable() && conn.exchange.unwritten() > 0 {
-                write_some(conn, payloads.of(conn.class))?;
-            }
+            on_event(poll.registry(), event, &mut tally)?;
         }
     }
     let end = CpuMark::now();
