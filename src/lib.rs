@@ -54,6 +54,20 @@ pub use ringloop_runtime::{RuntimeMetrics, WorkerMetrics};
 pub use ringloop_io::time::{sleep, sleep_until, timeout};
 pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
 
+/// asyncio's streams: buffered readers and writers over TCP and Unix connections, and
+/// servers that run a handler per connection.
+pub mod streams {
+    pub use ringloop_io::stream::{
+        Flusher, IncompleteRead, LimitOverrun, ReadError, StreamAddr, StreamReader, StreamSocket,
+        StreamWriter,
+    };
+    pub use ringloop_runtime::streams::{
+        open_connection, open_unix_connection, start_server, start_unix_server, wrap,
+        HandlerOutput, Server, ServerConfig,
+    };
+}
+pub use ringloop_runtime::{open_connection, open_unix_connection, start_server, start_unix_server};
+
 /// Synchronization primitives (asyncio's `Lock`, `Event`, `Condition`, `Semaphore`,
 /// `BoundedSemaphore`, `Queue`, ...), usable from any runtime or none.
 pub mod sync {

@@ -91,6 +91,7 @@ mod isolate;
 mod loom;
 pub mod net;
 mod op;
+pub mod stream;
 pub mod time;
 
 use std::future::Future;

@@ -42,6 +42,7 @@ mod runtime;
 mod scheduler;
 mod shield;
 mod spawn;
+pub mod streams;
 mod task;
 mod task_group;
 mod user_waker;
@@ -56,6 +57,7 @@ pub use loop_api::{create_future, CallHandle, FutureCell, FutureError, InvalidSt
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{run, run_local, try_run, try_run_local, Handle, Runtime};
 pub use shield::{shield, Shield};
+pub use streams::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
 pub use task::{PanicPayload, Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use task_group::{

@@ -61,6 +61,7 @@ mod udp_socket;
 mod unix_listener;
 mod unix_stream;
 
+pub(crate) use socket::Socket;
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;

@@ -69,6 +69,18 @@ impl Socket {
         }
     }
 
+    /// Another handle on the same descriptor (for a stream's reader and writer).
+    pub(crate) fn share(&self) -> Socket {
+        Socket {
+            fd: self.fd.clone(),
+        }
+    }
+
+    /// The descriptor, shared with the ops in flight on it.
+    pub(crate) fn fd(&self) -> &SharedFd {
+        &self.fd
+    }
+
     /// A listening stream socket bound to `addr`.
     pub(crate) fn listen(addr: &SockAddr) -> io::Result<Socket> {
         let socket = Socket::new(addr.domain(), Type::STREAM)?;

@@ -88,6 +88,11 @@ impl TcpStream {
         TcpStream { socket }
     }
 
+    /// The socket, for a stream reader and writer to share.
+    pub(crate) fn into_socket(self) -> Socket {
+        self.socket
+    }
+
     /// Reads up to `buf.bytes_total()` bytes into the start of `buf` (`IORING_OP_RECV`).
     ///
     /// Returns the count (0 at end of stream: the peer shut down its writing side or closed;

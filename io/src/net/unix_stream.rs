@@ -99,6 +99,11 @@ impl UnixStream {
         UnixStream { socket }
     }
 
+    /// The socket, for a stream reader and writer to share.
+    pub(crate) fn into_socket(self) -> Socket {
+        self.socket
+    }
+
     /// Reads up to `buf.bytes_total()` bytes into the start of `buf`; returns the count (0 at
     /// end of stream) and the buffer.
     ///
