@@ -86,6 +86,16 @@ assert_impl!(TryGather<Ready<Result<u8, String>>>: Send, Sync, Unpin, Future, st
 assert_impl!(TryGather<Ready<Result<Cell<u8>, u8>>>: Send, Unpin);
 assert_not_impl!(TryGather<Ready<Result<Rc<u8>, u8>>>: Send);
 
+// Streams: the reader is used by one task at a time (`&mut self`), the writer and the server
+// are shared (`&self`, behind an `Arc` or cloned).
+assert_impl!(ringloop::streams::StreamReader: Send, Sync, Unpin, std::fmt::Debug);
+assert_impl!(ringloop::streams::StreamWriter: Send, Sync, Unpin, std::fmt::Debug);
+assert_impl!(ringloop::streams::Flusher: Send, Unpin, Future, std::fmt::Debug);
+assert_impl!(ringloop::streams::Server: Send, Sync, Clone, Unpin, std::fmt::Debug);
+assert_impl!(ringloop::streams::ServerConfig: Send, Sync, Clone, std::fmt::Debug);
+assert_impl!(ringloop::streams::ReadError: Send, Sync, std::error::Error);
+assert_impl!(ringloop::streams::StreamAddr: Send, Sync, Clone, std::fmt::Display);
+
 /// Checks on the futures of functions and macros, whose types cannot be named.
 fn require_send<T: Send>(_: &T) {}
 fn require_unpin<T: Unpin>(_: &T) {}
@@ -98,6 +108,25 @@ const _: fn() = || {
     let awaiting = async { ringloop::create_task(async { 1 }).await };
     require_send(&awaiting);
     require_unpin(&ringloop::yield_now());
+    // The streams' futures can be awaited in spawned (Send) tasks.
+    let streams = async {
+        let (mut reader, writer) = ringloop::open_connection("localhost", 1).await.unwrap();
+        let _ = reader.readline().await;
+        let _ = reader.readuntil(b"\r\n").await;
+        let _ = reader.readexactly(4).await;
+        let _ = writer.drain().await;
+        let _ = writer.wait_closed().await;
+        let server = ringloop::start_server(
+            |_: ringloop::streams::StreamReader, _: ringloop::streams::StreamWriter| async {},
+            "",
+            0,
+        )
+        .await
+        .unwrap();
+        server.serve_forever().await;
+        server.wait_closed().await;
+    };
+    require_send(&streams);
     require_unpin(&ringloop::gather([async { 1 }]));
 };
 

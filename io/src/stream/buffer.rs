@@ -134,7 +134,23 @@ impl ReadBuffer {
         let cap = self.capacity();
         let needed = len.checked_add(free).expect("buffer size overflows usize");
         let shrink = len == 0 && cap > SHRINK_ABOVE && free <= MIN_CAPACITY;
-        if self.memory.is_none() || shrink || cap < needed {
+        let reuse = self.memory.as_ref().filter(|_| !shrink && cap >= needed);
+        if let Some(memory) = reuse {
+            if cap - self.end < free {
+                // Room enough once the data moves to the front.
+                // SAFETY: both ranges lie within the allocation (`end <= cap`); `copy` allows
+                // overlap; no fill is in flight, so nothing else touches the memory.
+                unsafe {
+                    std::ptr::copy(
+                        memory.ptr.as_ptr().add(self.start),
+                        memory.ptr.as_ptr(),
+                        len,
+                    );
+                }
+                self.start = 0;
+                self.end = len;
+            }
+        } else {
             // Doubling when data must be kept, so a message arriving in pieces is copied a
             // logarithmic number of times.
             let grown = if len == 0 { 0 } else { cap.saturating_mul(2) };
@@ -148,16 +164,6 @@ impl ReadBuffer {
                 }
             }
             self.memory = Some(Arc::new(memory));
-            self.start = 0;
-            self.end = len;
-        } else if cap - self.end < free {
-            // Room enough once the data moves to the front.
-            let memory = self.memory.as_ref().expect("allocated");
-            // SAFETY: both ranges lie within the allocation (`end <= cap`); `copy` allows
-            // overlap; no fill is in flight, so nothing else touches the memory.
-            unsafe {
-                std::ptr::copy(memory.ptr.as_ptr().add(self.start), memory.ptr.as_ptr(), len);
-            }
             self.start = 0;
             self.end = len;
         }

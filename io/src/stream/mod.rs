@@ -105,7 +105,11 @@ impl StreamAddr {
     /// The address of `socket`'s end (`peer == false`) or of its peer.
     fn of(socket: &Socket, peer: bool) -> io::Result<StreamAddr> {
         let sock = socket.sock_ref();
-        let addr = if peer { sock.peer_addr()? } else { sock.local_addr()? };
+        let addr = if peer {
+            sock.peer_addr()?
+        } else {
+            sock.local_addr()?
+        };
         match addr.as_socket() {
             Some(inet) => Ok(StreamAddr::Inet(inet)),
             None => Ok(StreamAddr::Unix(socket.unix_addr(peer)?)),

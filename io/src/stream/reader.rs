@@ -88,14 +88,12 @@ impl StreamReader {
     ///
     /// The socket's error (`ConnectionReset`, ...), if nothing is buffered.
     pub fn read(&mut self, n: usize) -> impl Future<Output = io::Result<Vec<u8>>> + Send + '_ {
-        poll_fn(move |cx| {
-            loop {
-                if n == 0 || !self.buf.data().is_empty() {
-                    return Poll::Ready(Ok(self.buf.take(n)));
-                }
-                if ready!(self.poll_fill(cx, READ_CHUNK))? == 0 {
-                    return Poll::Ready(Ok(Vec::new()));
-                }
+        poll_fn(move |cx| loop {
+            if n == 0 || !self.buf.data().is_empty() {
+                return Poll::Ready(Ok(self.buf.take(n)));
+            }
+            if ready!(self.poll_fill(cx, READ_CHUNK))? == 0 {
+                return Poll::Ready(Ok(Vec::new()));
             }
         })
     }
@@ -229,7 +227,8 @@ impl StreamReader {
                         return Poll::Ready(Err(error.error()));
                     }
                     let target = self.buf.make_room(free);
-                    self.fill.insert(Op::new(RecvBuf::new(self.fd.clone(), target)))
+                    self.fill
+                        .insert(Op::new(RecvBuf::new(self.fd.clone(), target)))
                 }
             };
             let (result, target) = ready!(Pin::new(fill).poll(cx));

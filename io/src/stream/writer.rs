@@ -176,7 +176,11 @@ impl StreamWriter {
                 return Err(error.error());
             }
             if state.closing || state.eof {
-                let what = if state.closing { "closed" } else { "shut down by write_eof" };
+                let what = if state.closing {
+                    "closed"
+                } else {
+                    "shut down by write_eof"
+                };
                 let message = format!("ringloop: write on a stream writer already {what}");
                 return Err(io::Error::new(io::ErrorKind::BrokenPipe, message));
             }
@@ -356,7 +360,11 @@ async fn flush(shared: Shared, socket: Socket) {
             if state.eof && !eof_sent {
                 return Poll::Ready(Next::ShutDown(How::Write));
             }
-            if !state.flusher.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            if !state
+                .flusher
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()))
+            {
                 state.flusher = Some(cx.waker().clone());
             }
             Poll::Pending
@@ -406,7 +414,10 @@ async fn flush(shared: Shared, socket: Socket) {
         let mut state = shared.lock();
         state.closed = true;
         state.pending = Vec::new();
-        (mem::take(&mut state.drainers), mem::take(&mut state.closers))
+        (
+            mem::take(&mut state.drainers),
+            mem::take(&mut state.closers),
+        )
     };
     wake_all(drainers);
     wake_all(closers);
