@@ -207,3 +207,47 @@ rt_test! {
         });
     }
 }
+
+/// A handler's panic and error are reported (to stderr when no logger is installed), with
+/// the peer's address: the scenario runs in a child process whose stderr is read.
+#[test]
+fn handler_panics_and_errors_are_reported_with_the_peer() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "scenario_handler_reports",
+            "--ignored",
+            "--nocapture",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed: {stderr}");
+    for expected in [
+        "ringloop ERROR: the handler of the connection from 127.0.0.1:",
+        "panicked: the client asked for it; the connection was closed, the server goes on",
+        "failed: the client asked for an error",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "no {expected:?} on stderr: {stderr}"
+        );
+    }
+}
+
+/// Run by [`handler_panics_and_errors_are_reported_with_the_peer`] in a child process.
+#[test]
+#[ignore = "run in a child process by handler_panics_and_errors_are_reported_with_the_peer"]
+fn scenario_handler_reports() {
+    run(Flavor::MultiThread { workers: 2 }, async {
+        let server = start_server(shout, "127.0.0.1", 0).await.unwrap();
+        let port = port(&server);
+        for doom in ["panic\n", "fail\n"] {
+            let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
+            writer.write(doom.as_bytes()).unwrap();
+            assert!(reader.read_to_end().await.unwrap().is_empty());
+        }
+        server.close();
+        server.wait_closed().await;
+    });
+}
