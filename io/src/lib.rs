@@ -73,7 +73,8 @@
 //! * `time/`: the timer wheel and [`time::Sleep`], [`time::Interval`], [`time::Timeout`].
 //! * `buf/`: [`IoBuf`] and [`IoBufMut`]; `fs/`: [`fs::File`].
 //! * `net/`: [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`],
-//!   [`net::UnixListener`], [`net::UnixStream`], over the socket opcodes of `op/`.
+//!   [`net::UnixListener`], [`net::UnixStream`], over the socket opcodes of `op/`; the
+//!   halves a stream splits into, for both kinds of stream at once (`net/split/`).
 //!
 //! # Requirements
 //!

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use ringloop_io::fs::File;
-use ringloop_io::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use ringloop_io::net::{
+    tcp, unix, ReuniteError, TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream,
+};
 use ringloop_io::time::{Elapsed, Interval, Sleep, Timeout};
 use ringloop_io::{Driver, DriverConfig, EnterGuard, Unparker};
 
@@ -94,4 +96,53 @@ fn sockets_are_send_sync_unpin_and_their_futures_send() {
     send_future(&unix.write_all(b"x".to_vec()));
     send_unpin_future(&unix.shutdown(std::net::Shutdown::Both));
     std::fs::remove_file(&path).unwrap();
+}
+
+/// The owned halves are `Send + Sync + Unpin + 'static`, so each can move into a task of its
+/// own; the futures of every half are `Send`, as the stream's are.
+#[test]
+fn split_halves_are_send_sync_unpin_static_and_their_futures_send() {
+    fn owned<T: Send + Sync + Unpin + 'static>(_: &T) {}
+    fn error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let driver = Driver::new(&DriverConfig::new()).unwrap();
+    let _enter = driver.enter();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let connect = || {
+        let std = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        TcpStream::from_std(std).unwrap()
+    };
+
+    let (read, write): (tcp::OwnedReadHalf, tcp::OwnedWriteHalf) = connect().into_split();
+    owned(&read);
+    owned(&write);
+    send_unpin_future(&read.read(Vec::with_capacity(1)));
+    send_unpin_future(&write.write(b"x".to_vec()));
+    send_future(&write.write_all(b"x".to_vec()));
+    send_unpin_future(&write.shutdown());
+    let (other_read, other_write) = connect().into_split();
+    let err: tcp::ReuniteError = read.reunite(other_write).unwrap_err();
+    owned(&err);
+    error(&err);
+    let ReuniteError(read, _) = err;
+    drop((read, write, other_read));
+
+    let mut stream = connect();
+    let (read, write): (tcp::ReadHalf<'_>, tcp::WriteHalf<'_>) = stream.split();
+    all(&read);
+    all(&write);
+    send_unpin_future(&read.read(Vec::with_capacity(1)));
+    send_unpin_future(&write.write(b"x".to_vec()));
+    send_future(&write.write_all(b"x".to_vec()));
+    send_unpin_future(&write.shutdown());
+
+    let (a, _b) = UnixStream::pair().unwrap();
+    let (read, write): (unix::OwnedReadHalf, unix::OwnedWriteHalf) = a.into_split();
+    owned(&read);
+    owned(&write);
+    send_unpin_future(&read.read(Vec::with_capacity(1)));
+    send_future(&write.write_all(b"x".to_vec()));
+    let (mut c, _d) = UnixStream::pair().unwrap();
+    let (read, write): (unix::ReadHalf<'_>, unix::WriteHalf<'_>) = c.split();
+    all(&read);
+    all(&write);
 }

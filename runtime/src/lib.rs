@@ -57,8 +57,8 @@ pub use loop_api::{create_future, CallHandle, FutureCell, FutureError, InvalidSt
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{run, run_local, try_run, try_run_local, Handle, Runtime};
 pub use shield::{shield, Shield};
-pub use streams::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use spawn::{all_tasks, create_local_task, create_task, current_task, TaskBuilder};
+pub use streams::{open_connection, open_unix_connection, start_server, start_unix_server};
 pub use task::{PanicPayload, Task, TaskError, TaskId, TaskInfo, TaskState};
 pub use task_group::{
     task_group, Failure, FailureKind, GroupTask, TaskGroup, TaskGroupError, TaskGroupScope,

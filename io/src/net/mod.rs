@@ -1,5 +1,8 @@
 //! Sockets whose I/O goes through the ring: [`TcpListener`], [`TcpStream`], [`UdpSocket`],
-//! [`UnixListener`] and [`UnixStream`].
+//! [`UnixListener`] and [`UnixStream`]; and the halves a stream splits into, for a task that
+//! reads and another that writes: [`OwnedReadHalf`] and [`OwnedWriteHalf`] (`into_split`),
+//! [`ReadHalf`] and [`WriteHalf`] (`split`), generic over the kind of stream
+//! ([`SplitStream`]) and named per kind in [`tcp`] and [`unix`] as in tokio.
 //!
 //! Every operation that waits is an io_uring op (`ACCEPT`, `CONNECT`, `RECV`, `SEND`,
 //! `RECVMSG`, `SENDMSG`, `SHUTDOWN`), with the driver's op lifecycle (`driver/lifecycle.rs`):
@@ -55,6 +58,7 @@
 //! error that says so.
 
 mod socket;
+mod split;
 mod tcp_listener;
 mod tcp_stream;
 mod udp_socket;
@@ -62,8 +66,44 @@ mod unix_listener;
 mod unix_stream;
 
 pub(crate) use socket::Socket;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;
 pub use unix_listener::UnixListener;
 pub use unix_stream::UnixStream;
+
+/// The halves of a split [`TcpStream`], under the names tokio gives them (`tokio::net::tcp`).
+pub mod tcp {
+    use super::TcpStream;
+
+    /// The read half of [`TcpStream::into_split`].
+    pub type OwnedReadHalf = super::OwnedReadHalf<TcpStream>;
+    /// The write half of [`TcpStream::into_split`]; dropping it shuts down the writing
+    /// direction.
+    pub type OwnedWriteHalf = super::OwnedWriteHalf<TcpStream>;
+    /// The read half of [`TcpStream::split`].
+    pub type ReadHalf<'a> = super::ReadHalf<'a, TcpStream>;
+    /// The write half of [`TcpStream::split`].
+    pub type WriteHalf<'a> = super::WriteHalf<'a, TcpStream>;
+    /// The halves of two different TCP streams, given back by `reunite`.
+    pub type ReuniteError = super::ReuniteError<TcpStream>;
+}
+
+/// The halves of a split [`UnixStream`], under the names tokio gives them
+/// (`tokio::net::unix`).
+pub mod unix {
+    use super::UnixStream;
+
+    /// The read half of [`UnixStream::into_split`].
+    pub type OwnedReadHalf = super::OwnedReadHalf<UnixStream>;
+    /// The write half of [`UnixStream::into_split`]; dropping it shuts down the writing
+    /// direction.
+    pub type OwnedWriteHalf = super::OwnedWriteHalf<UnixStream>;
+    /// The read half of [`UnixStream::split`].
+    pub type ReadHalf<'a> = super::ReadHalf<'a, UnixStream>;
+    /// The write half of [`UnixStream::split`].
+    pub type WriteHalf<'a> = super::WriteHalf<'a, UnixStream>;
+    /// The halves of two different Unix-domain streams, given back by `reunite`.
+    pub type ReuniteError = super::ReuniteError<UnixStream>;
+}

@@ -43,8 +43,12 @@ use crate::op::Op;
 const LISTEN_BACKLOG: i32 = 1024;
 
 /// A socket descriptor shared with the ops in flight on it; see the module docs.
+///
+/// `pub` in name only: the split halves' sealed trait returns it (`net/split/mod.rs`), which
+/// needs a type that is not `pub(crate)`. Outside the crate it cannot be named, and all its
+/// methods are `pub(crate)`.
 #[derive(Debug)]
-pub(crate) struct Socket {
+pub struct Socket {
     fd: SharedFd,
 }
 

@@ -10,6 +10,8 @@ use socket2::SockAddr;
 
 use crate::buf::{IoBuf, IoBufMut};
 use crate::net::socket::Socket;
+use crate::net::split::{self, Sealed, SplitStream};
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// A TCP connection, IPv4 or IPv6.
 ///
@@ -200,6 +202,138 @@ impl TcpStream {
     /// The `getsockopt(2)` error.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.socket.sock_ref().nodelay()
+    }
+
+    /// Splits the stream into a read half and a write half that own it together, for two
+    /// tasks: one reads while the other writes, on any workers (`Send + Sync + 'static`).
+    ///
+    /// Dropping the [`OwnedWriteHalf`] shuts down the writing direction, as in tokio (see its
+    /// docs; [`forget`](OwnedWriteHalf::forget) does not); the stream is closed when both
+    /// halves are gone. [`reunite`](OwnedReadHalf::reunite) gives the stream back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringloop::net::{TcpListener, TcpStream};
+    ///
+    /// ringloop::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (read, write) = stream.into_split();
+    ///
+    ///     // A writer task sends the request; its half, dropped at its end, ends the request.
+    ///     let writer = ringloop::create_task(async move {
+    ///         let (done, _) = write.write_all(b"ping".to_vec()).await;
+    ///         done
+    ///     });
+    ///     // A reader task waits for the reply meanwhile.
+    ///     let reader = ringloop::create_task(async move {
+    ///         let (n, buf) = read.read(Vec::with_capacity(16)).await;
+    ///         n.map(|_| buf)
+    ///     });
+    ///
+    ///     let (n, request) = server.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&request[..n?], b"ping");
+    ///     writer.await.expect("the writer task")?;
+    ///     let (n, _) = server.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(n?, 0, "the write half is gone: end of the request");
+    ///     let (done, _) = server.write_all(b"pong".to_vec()).await;
+    ///     done?;
+    ///     assert_eq!(reader.await.expect("the reader task")?, b"pong");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf<TcpStream>, OwnedWriteHalf<TcpStream>) {
+        split::into_split(self)
+    }
+
+    /// Splits the stream into a read half and a write half that borrow it, at no cost: a
+    /// read and a write awaited together in one task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringloop::net::{TcpListener, TcpStream};
+    ///
+    /// ringloop::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (peer, _) = listener.accept().await?;
+    ///     let (done, _) = peer.write_all(b"from the peer".to_vec()).await;
+    ///     done?;
+    ///
+    ///     let (read, write) = stream.split();
+    ///     let ((n, buf), (sent, _)) =
+    ///         ringloop::gather!(read.read(Vec::with_capacity(64)), write.write_all(b"to it".to_vec()))
+    ///             .await;
+    ///     assert_eq!(&buf[..n?], b"from the peer");
+    ///     sent?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_, TcpStream>, WriteHalf<'_, TcpStream>) {
+        split::split(self)
+    }
+}
+
+impl SplitStream for TcpStream {
+    type Addr = SocketAddr;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        TcpStream::local_addr(self)
+    }
+
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        TcpStream::peer_addr(self)
+    }
+}
+
+impl Sealed for TcpStream {
+    fn socket(&self) -> &Socket {
+        &self.socket
+    }
+}
+
+impl OwnedWriteHalf<TcpStream> {
+    /// Sets `TCP_NODELAY` on the stream, as [`TcpStream::set_nodelay`].
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt(2)` error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.as_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt(2)` error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.as_ref().nodelay()
+    }
+}
+
+impl WriteHalf<'_, TcpStream> {
+    /// Sets `TCP_NODELAY` on the stream, as [`TcpStream::set_nodelay`].
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt(2)` error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.as_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The `getsockopt(2)` error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.as_ref().nodelay()
     }
 }
 

@@ -13,6 +13,8 @@ use socket2::{Domain, SockAddr, Type};
 use crate::buf::{IoBuf, IoBufMut};
 use crate::driver::current;
 use crate::net::socket::Socket;
+use crate::net::split::{self, Sealed, SplitStream};
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
 /// A Unix-domain stream connection.
 ///
@@ -183,6 +185,68 @@ impl UnixStream {
     /// The `getpeername(2)` error.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.socket.unix_addr(true)
+    }
+
+    /// Splits the stream into a read half and a write half that own it together, for two
+    /// tasks: one reads while the other writes, on any workers (`Send + Sync + 'static`).
+    ///
+    /// Dropping the [`OwnedWriteHalf`] shuts down the writing direction, as in tokio (see its
+    /// docs; [`forget`](OwnedWriteHalf::forget) does not); the stream is closed when both
+    /// halves are gone. [`reunite`](OwnedReadHalf::reunite) gives the stream back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringloop::net::UnixStream;
+    ///
+    /// ringloop::run(async {
+    ///     let (stream, peer) = UnixStream::pair()?;
+    ///     let (read, write) = stream.into_split();
+    ///     let writer = ringloop::create_task(async move {
+    ///         let (done, _) = write.write_all(b"ping".to_vec()).await;
+    ///         done
+    ///     });
+    ///     let reader = ringloop::create_task(async move {
+    ///         let (n, buf) = read.read(Vec::with_capacity(16)).await;
+    ///         n.map(|_| buf)
+    ///     });
+    ///     let (done, _) = peer.write_all(b"pong".to_vec()).await;
+    ///     done?;
+    ///     let (n, buf) = peer.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&buf[..n?], b"ping");
+    ///     writer.await.expect("the writer task")?;
+    ///     assert_eq!(reader.await.expect("the reader task")?, b"pong");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
+        split::into_split(self)
+    }
+
+    /// Splits the stream into a read half and a write half that borrow it, at no cost: a
+    /// read and a write awaited together in one task. See
+    /// [`TcpStream::split`](crate::net::TcpStream::split) for an example.
+    pub fn split(&mut self) -> (ReadHalf<'_, UnixStream>, WriteHalf<'_, UnixStream>) {
+        split::split(self)
+    }
+}
+
+impl SplitStream for UnixStream {
+    type Addr = SocketAddr;
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::local_addr(self)
+    }
+
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        UnixStream::peer_addr(self)
+    }
+}
+
+impl Sealed for UnixStream {
+    fn socket(&self) -> &Socket {
+        &self.socket
     }
 }
 
