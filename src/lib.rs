@@ -66,7 +66,9 @@ pub mod streams {
         HandlerOutput, Server, ServerConfig,
     };
 }
-pub use ringloop_runtime::{open_connection, open_unix_connection, start_server, start_unix_server};
+pub use ringloop_runtime::{
+    open_connection, open_unix_connection, start_server, start_unix_server,
+};
 
 /// Synchronization primitives (asyncio's `Lock`, `Event`, `Condition`, `Semaphore`,
 /// `BoundedSemaphore`, `Queue`, ...), usable from any runtime or none.

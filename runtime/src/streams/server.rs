@@ -359,7 +359,10 @@ impl Server {
             }
             state.closed = true;
             // `serve_forever` returns now; `wait_closed` checks the count again.
-            (mem::take(&mut state.accepting), mem::take(&mut state.waiters))
+            (
+                mem::take(&mut state.accepting),
+                mem::take(&mut state.waiters),
+            )
         };
         for task in accepting {
             task.cancel();
@@ -449,7 +452,10 @@ where
             }
         };
         if let Err(e) = stream.set_up() {
-            report!(Warn, "server: setting up the connection from {peer:?} failed: {e}");
+            report!(
+                Warn,
+                "server: setting up the connection from {peer:?} failed: {e}"
+            );
         }
         let running = Running::new(inner);
         let handler = Arc::clone(&handler);
@@ -459,7 +465,10 @@ where
             match CatchPanic(handler(reader, writer)).await {
                 Ok(output) => {
                     if let Some(e) = output.into_error() {
-                        report!(Error, "the handler of the connection from {peer:?} failed: {e}");
+                        report!(
+                            Error,
+                            "the handler of the connection from {peer:?} failed: {e}"
+                        );
                     }
                 }
                 Err(payload) => report!(
