@@ -32,6 +32,7 @@
 //!
 //! The server runs as a task that spawns one task per connection; `main` gathers the
 //! clients, then cancels the server task, which drops (and so closes) the listener.
+//! `#[ringloop::main]` runs `async fn main` on a new runtime, as `asyncio.run(main())` does.
 //!
 //! Run with `cargo run --example echo_server`.
 
@@ -90,22 +91,21 @@ async fn client(addr: SocketAddr, message: String) -> io::Result<String> {
     }
 }
 
-fn main() -> io::Result<()> {
-    ringloop::run(async {
-        // Port 0: the kernel picks a free port; `local_addr` tells which.
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        println!("serving on {addr}");
-        let server = create_task(serve(listener));
+#[ringloop::main]
+async fn main() -> io::Result<()> {
+    // Port 0: the kernel picks a free port; `local_addr` tells which.
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    println!("serving on {addr}");
+    let server = create_task(serve(listener));
 
-        let clients = (0..3).map(|i| create_task(client(addr, format!("hello {i}"))));
-        for reply in gather(clients).await {
-            let reply = reply.expect("the client task failed")?;
-            println!("client: received {reply:?}");
-        }
+    let clients = (0..3).map(|i| create_task(client(addr, format!("hello {i}"))));
+    for reply in gather(clients).await {
+        let reply = reply.expect("the client task failed")?;
+        println!("client: received {reply:?}");
+    }
 
-        server.cancel(); // like leaving `async with server:`
-        println!("server stopped");
-        Ok(())
-    })
+    server.cancel(); // like leaving `async with server:`
+    println!("server stopped");
+    Ok(())
 }

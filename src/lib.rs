@@ -26,9 +26,21 @@
 //! });
 //! ```
 //!
+//! `#[ringloop::main]` does the same for a program's `async fn main` (asyncio's
+//! `asyncio.run(main())`), and `#[ringloop::test]` for an `async fn` test:
+//!
+//! ```
+//! #[ringloop::main]
+//! async fn main() {
+//!     let task = ringloop::create_task(async { 6 * 7 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! ```
+//!
 //! This crate re-exports the workspace's crates: `ringloop-runtime` (tasks, schedulers, the
-//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`]) and
-//! `ringloop-sync` ([`sync`]).
+//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`]),
+//! `ringloop-sync` ([`sync`]) and `ringloop-macros` ([`main`](macro@main),
+//! [`test`](macro@test)).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -47,6 +59,10 @@ pub use ringloop_runtime::{
     FutureCell, FutureError, GroupTask, InvalidStateError, Next, Outcome, ReturnWhen, Scoped,
     Shield, TaskGroup, TaskGroupError, TaskGroupScope, TimeoutScope, Wait, WaitFor,
 };
+
+// The attributes `#[ringloop::main]` and `#[ringloop::test]`. Attribute macros live in the
+// macro namespace: they name no function or module of this crate.
+pub use ringloop_macros::{main, test};
 
 // What `Runtime::metrics` returns.
 pub use ringloop_runtime::{RuntimeMetrics, WorkerMetrics};

@@ -136,14 +136,10 @@ fn gather_macro_of_not_send(x: Rc<u8>) -> impl Future<Output = (u8,)> {
 }
 assert_not_impl!(TaskBuilder: Copy);
 
-#[test]
-fn the_checks_above_compile() {
+#[ringloop::test]
+async fn the_checks_above_compile() {
     // Nothing to run: this file fails to build if a check fails. One runtime check of a
     // property the type system cannot express above: `gather!` of a !Send child still works.
-    let out = ringloop::Runtime::builder()
-        .single_threaded()
-        .build()
-        .unwrap()
-        .block_on(gather_macro_of_not_send(Rc::new(3)));
+    let out = gather_macro_of_not_send(Rc::new(3)).await;
     assert_eq!(out, (3,));
 }

@@ -62,71 +62,60 @@ impl Wake for PanicsInWake {
     }
 }
 
-fn single_threaded() -> ringloop::Runtime {
-    ringloop::Runtime::builder()
-        .single_threaded()
-        .build()
-        .unwrap()
+#[ringloop::test]
+async fn a_read_after_a_dropped_read_whose_buffer_panics_in_drop_is_served() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    // Nothing to read: the timeout drops the read in flight, and the cancellation's
+    // completion releases its buffer, whose Drop panics (the driver logs it).
+    let buf = PanicsInDrop(Vec::with_capacity(64));
+    let dropped = ringloop::timeout(Duration::from_millis(5), server.read(buf)).await;
+    assert!(dropped.is_err(), "nothing was sent, yet the read completed");
+    ringloop::sleep(Duration::from_millis(5)).await.unwrap();
+    std::io::Write::write_all(&mut client, b"hello").unwrap();
+    let next = ringloop::timeout(Duration::from_secs(5), server.read(vec![0u8; 64])).await;
+    let (n, buf) = next.expect("the next read waits for the dropped read forever");
+    assert_eq!(&buf[..n.unwrap()], b"hello");
 }
 
-#[test]
-fn a_read_after_a_dropped_read_whose_buffer_panics_in_drop_is_served() {
-    single_threaded().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        // Nothing to read: the timeout drops the read in flight, and the cancellation's
-        // completion releases its buffer, whose Drop panics (the driver logs it).
-        let buf = PanicsInDrop(Vec::with_capacity(64));
-        let dropped = ringloop::timeout(Duration::from_millis(5), server.read(buf)).await;
-        assert!(dropped.is_err(), "nothing was sent, yet the read completed");
-        ringloop::sleep(Duration::from_millis(5)).await.unwrap();
-        std::io::Write::write_all(&mut client, b"hello").unwrap();
-        let next = ringloop::timeout(Duration::from_secs(5), server.read(vec![0u8; 64])).await;
-        let (n, buf) = next.expect("the next read waits for the dropped read forever");
-        assert_eq!(&buf[..n.unwrap()], b"hello");
+#[ringloop::test]
+async fn a_waiting_accept_is_woken_though_the_waker_before_it_panics() {
+    let listener = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let addr = listener.local_addr().unwrap();
+    // An accept dropped in flight: the next accepts wait for its cancellation.
+    let dropped = ringloop::timeout(Duration::ZERO, listener.accept()).await;
+    assert!(
+        dropped.is_err(),
+        "nobody connected, yet the accept completed"
+    );
+    let hostile = ringloop::create_task({
+        let listener = listener.clone();
+        async move {
+            let mut accept = listener.accept();
+            std::future::poll_fn(|cx| {
+                let waker = Waker::from(Arc::new(PanicsInWake(cx.waker().clone())));
+                std::pin::Pin::new(&mut accept).poll(&mut Context::from_waker(&waker))
+            })
+            .await
+            .map(|_| ())
+        }
     });
-}
-
-#[test]
-fn a_waiting_accept_is_woken_though_the_waker_before_it_panics() {
-    single_threaded().block_on(async {
-        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
-        let addr = listener.local_addr().unwrap();
-        // An accept dropped in flight: the next accepts wait for its cancellation.
-        let dropped = ringloop::timeout(Duration::ZERO, listener.accept()).await;
-        assert!(
-            dropped.is_err(),
-            "nobody connected, yet the accept completed"
-        );
-        let hostile = ringloop::create_task({
-            let listener = listener.clone();
-            async move {
-                let mut accept = listener.accept();
-                std::future::poll_fn(|cx| {
-                    let waker = Waker::from(Arc::new(PanicsInWake(cx.waker().clone())));
-                    std::pin::Pin::new(&mut accept).poll(&mut Context::from_waker(&waker))
-                })
-                .await
-                .map(|_| ())
-            }
-        });
-        let plain = ringloop::create_task({
-            let listener = listener.clone();
-            async move { listener.accept().await.map(|_| ()) }
-        });
-        ringloop::sleep(Duration::from_millis(20)).await.unwrap();
-        let _clients = [
-            TcpStream::connect(addr).unwrap(),
-            TcpStream::connect(addr).unwrap(),
-        ];
-        let both = ringloop::timeout(Duration::from_secs(5), async {
-            hostile.await.unwrap().unwrap();
-            plain.await.unwrap().unwrap();
-        })
-        .await;
-        both.expect("an accept waiting behind the panicking waker was never woken");
+    let plain = ringloop::create_task({
+        let listener = listener.clone();
+        async move { listener.accept().await.map(|_| ()) }
     });
+    ringloop::sleep(Duration::from_millis(20)).await.unwrap();
+    let _clients = [
+        TcpStream::connect(addr).unwrap(),
+        TcpStream::connect(addr).unwrap(),
+    ];
+    let both = ringloop::timeout(Duration::from_secs(5), async {
+        hostile.await.unwrap().unwrap();
+        plain.await.unwrap().unwrap();
+    })
+    .await;
+    both.expect("an accept waiting behind the panicking waker was never woken");
 }
 
 /// A buffer whose `set_init` panics (as a hostile `IoBufMut` may).
@@ -158,49 +147,45 @@ unsafe impl IoBufMut for PanicsInSetInit {
 /// A read whose completion arrives after its future was dropped, into a buffer that panics
 /// when the driver keeps its bytes: those bytes are lost (the buffer would not take them),
 /// but the socket must not count the dropped read in flight forever.
-#[test]
-fn a_read_after_a_dropped_read_whose_buffer_panics_in_set_init_is_served() {
-    single_threaded().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        let mut read = server.read(PanicsInSetInit(Vec::with_capacity(64)));
-        let pending = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
-        })
-        .await;
-        assert!(pending);
-        std::io::Write::write_all(&mut client, b"lost").unwrap();
-        // Let the completion arrive (reaped, not polled), then drop the read.
-        ringloop::sleep(Duration::from_millis(20)).await.unwrap();
-        drop(read);
-        std::io::Write::write_all(&mut client, b"kept").unwrap();
-        let next = ringloop::timeout(Duration::from_secs(5), server.read(vec![0u8; 64])).await;
-        let (n, buf) = next.expect("the next read waits for the dropped read forever");
-        let got = &buf[..n.unwrap()];
-        assert!(got.ends_with(b"kept"), "{got:?}");
-    });
+#[ringloop::test]
+async fn a_read_after_a_dropped_read_whose_buffer_panics_in_set_init_is_served() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let mut read = server.read(PanicsInSetInit(Vec::with_capacity(64)));
+    let pending = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
+    })
+    .await;
+    assert!(pending);
+    std::io::Write::write_all(&mut client, b"lost").unwrap();
+    // Let the completion arrive (reaped, not polled), then drop the read.
+    ringloop::sleep(Duration::from_millis(20)).await.unwrap();
+    drop(read);
+    std::io::Write::write_all(&mut client, b"kept").unwrap();
+    let next = ringloop::timeout(Duration::from_secs(5), server.read(vec![0u8; 64])).await;
+    let (n, buf) = next.expect("the next read waits for the dropped read forever");
+    let got = &buf[..n.unwrap()];
+    assert!(got.ends_with(b"kept"), "{got:?}");
 }
 
 /// A socket closed while it still holds the bytes of a dropped read, in a buffer whose
 /// `Drop` panics: closing the socket must not panic (the panic is caught and logged).
-#[test]
-fn closing_a_socket_with_a_kept_buffer_that_panics_in_drop_does_not_panic() {
-    single_threaded().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        let mut read = server.read(PanicsInDrop(Vec::with_capacity(64)));
-        let pending = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
-        })
-        .await;
-        assert!(pending);
-        std::io::Write::write_all(&mut client, b"kept").unwrap();
-        ringloop::sleep(Duration::from_millis(20)).await.unwrap();
-        // The bytes arrived: dropping the read keeps them, in the hostile buffer.
-        drop(read);
-        let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
-        assert!(closed.is_ok(), "closing the socket panicked");
-    });
+#[ringloop::test]
+async fn closing_a_socket_with_a_kept_buffer_that_panics_in_drop_does_not_panic() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    let mut read = server.read(PanicsInDrop(Vec::with_capacity(64)));
+    let pending = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::pin::Pin::new(&mut read).poll(cx).is_pending())
+    })
+    .await;
+    assert!(pending);
+    std::io::Write::write_all(&mut client, b"kept").unwrap();
+    ringloop::sleep(Duration::from_millis(20)).await.unwrap();
+    // The bytes arrived: dropping the read keeps them, in the hostile buffer.
+    drop(read);
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
+    assert!(closed.is_ok(), "closing the socket panicked");
 }

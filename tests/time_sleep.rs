@@ -7,7 +7,7 @@
 #[macro_use]
 mod support;
 
-use ringloop::{create_task, gather, sleep, sleep_until, yield_now, Runtime};
+use ringloop::{create_task, gather, sleep, sleep_until, yield_now};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -216,36 +216,33 @@ fn a_sleep_already_due_wakes_itself_once_then_completes() {
     }
 }
 
-#[test]
-fn sleep_zero_lets_the_other_ready_tasks_run_like_asyncio_sleep_0() {
-    let rt = Runtime::builder().single_threaded().build().unwrap();
+/// Runs on a single-threaded runtime: `#[ringloop::test]`'s default flavour.
+#[ringloop::test]
+async fn sleep_zero_lets_the_other_ready_tasks_run_like_asyncio_sleep_0() {
     let past = Instant::now() - Duration::from_millis(1);
-    let order = rt.block_on(async move {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let record = |log: &Arc<Mutex<Vec<&'static str>>>, event| log.lock().unwrap().push(event);
-        let sleeper = create_task({
-            let log = log.clone();
-            async move {
-                record(&log, "sleeper starts");
-                sleep(Duration::ZERO).await.unwrap();
-                record(&log, "sleeper after sleep(0)");
-                sleep_until(past).await.unwrap();
-                record(&log, "sleeper after sleep_until(past)");
-            }
-        });
-        let other = create_task({
-            let log = log.clone();
-            async move {
-                record(&log, "other runs");
-                yield_now().await;
-                record(&log, "other runs again");
-            }
-        });
-        sleeper.await.unwrap();
-        other.await.unwrap();
-        let order = log.lock().unwrap().clone();
-        order
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let record = |log: &Arc<Mutex<Vec<&'static str>>>, event| log.lock().unwrap().push(event);
+    let sleeper = create_task({
+        let log = log.clone();
+        async move {
+            record(&log, "sleeper starts");
+            sleep(Duration::ZERO).await.unwrap();
+            record(&log, "sleeper after sleep(0)");
+            sleep_until(past).await.unwrap();
+            record(&log, "sleeper after sleep_until(past)");
+        }
     });
+    let other = create_task({
+        let log = log.clone();
+        async move {
+            record(&log, "other runs");
+            yield_now().await;
+            record(&log, "other runs again");
+        }
+    });
+    sleeper.await.unwrap();
+    other.await.unwrap();
+    let order = log.lock().unwrap().clone();
     // One run queue, first in first out: each yield puts the task behind the other one.
     assert_eq!(
         order,
