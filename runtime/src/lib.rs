@@ -22,6 +22,7 @@
 //! - `scheduler/single_thread/` and `scheduler/local.rs`: one thread, and per-thread queues.
 //! - `park.rs`: how idle threads sleep and are woken.
 //! - `runtime.rs`, `builder.rs`, `spawn.rs`: the public entry points.
+//! - `lookup.rs`: how a `Handle` finds what its runtime owns (its blocking pool).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -33,6 +34,7 @@ mod context;
 mod coop;
 mod debug;
 mod gather;
+mod lookup;
 mod loom;
 mod loop_api;
 mod metrics;
