@@ -27,7 +27,7 @@
 //! ```
 //!
 //! This crate re-exports the workspace's crates: `ringloop-runtime` (tasks, schedulers, the
-//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`]) and
+//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`], [`signal`]) and
 //! `ringloop-sync` ([`sync`]).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -52,7 +52,7 @@ pub use ringloop_runtime::{
 pub use ringloop_runtime::{RuntimeMetrics, WorkerMetrics};
 
 pub use ringloop_io::time::{sleep, sleep_until, timeout};
-pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
+pub use ringloop_io::{fs, net, signal, time, IoBuf, IoBufMut};
 
 /// Synchronization primitives (asyncio's `Lock`, `Event`, `Condition`, `Semaphore`,
 /// `BoundedSemaphore`, `Queue`, ...), usable from any runtime or none.

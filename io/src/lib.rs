@@ -74,6 +74,8 @@
 //! * `buf/`: [`IoBuf`] and [`IoBufMut`]; `fs/`: [`fs::File`].
 //! * `net/`: [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`],
 //!   [`net::UnixListener`], [`net::UnixStream`], over the socket opcodes of `op/`.
+//! * `signal/`: [`signal::ctrl_c`] and [`signal::Signal`]: Unix signals, through a
+//!   `sigaction` handler, a self-pipe and a read of it on the ring (`registry.rs`).
 //!
 //! # Requirements
 //!
@@ -91,6 +93,7 @@ mod isolate;
 mod loom;
 pub mod net;
 mod op;
+pub mod signal;
 pub mod time;
 
 use std::future::Future;
