@@ -86,6 +86,10 @@ assert_impl!(TryGather<Ready<Result<u8, String>>>: Send, Sync, Unpin, Future, st
 assert_impl!(TryGather<Ready<Result<Cell<u8>, u8>>>: Send, Unpin);
 assert_not_impl!(TryGather<Ready<Result<Rc<u8>, u8>>>: Send);
 
+// Signals: a `Signal` moves between tasks, threads and runtimes.
+assert_impl!(ringloop::signal::Signal: Send, Sync, Unpin, std::fmt::Debug);
+assert_impl!(ringloop::signal::SignalKind: Send, Sync, Copy, Eq, std::hash::Hash, std::fmt::Display, std::fmt::Debug);
+
 /// Checks on the futures of functions and macros, whose types cannot be named.
 fn require_send<T: Send>(_: &T) {}
 fn require_unpin<T: Unpin>(_: &T) {}
@@ -99,7 +103,14 @@ const _: fn() = || {
     require_send(&awaiting);
     require_unpin(&ringloop::yield_now());
     require_unpin(&ringloop::gather([async { 1 }]));
+    require_send(&ringloop::signal::ctrl_c());
 };
+
+/// The futures of a `Signal` are Send and Unpin.
+fn signal_futures(signal: &mut ringloop::signal::Signal) {
+    require_send(&signal.recv());
+    require_unpin(&signal.recv());
+}
 
 /// The `gather!` future of a `!Send` child is not Send.
 fn gather_macro_of_not_send(x: Rc<u8>) -> impl Future<Output = (u8,)> {

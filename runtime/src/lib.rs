@@ -22,7 +22,8 @@
 //! - `scheduler/single_thread/` and `scheduler/local.rs`: one thread, and per-thread queues.
 //! - `park.rs`: how idle threads sleep and are woken.
 //! - `runtime.rs`, `builder.rs`, `spawn.rs`: the public entry points.
-//! - `lookup.rs`: how a `Handle` finds what its runtime owns (its blocking pool).
+//! - `signal_handler.rs`: `Handle::add_signal_handler` / `remove_signal_handler`.
+//! - `lookup.rs`: how a `Handle` finds what its runtime owns (blocking pool, signal handlers).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -43,6 +44,7 @@ mod report;
 mod runtime;
 mod scheduler;
 mod shield;
+mod signal_handler;
 mod spawn;
 mod task;
 mod task_group;
