@@ -38,8 +38,8 @@
 //! ```
 //!
 //! This crate re-exports the workspace's crates: `ringloop-runtime` (tasks, schedulers, the
-//! task API), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`]),
-//! `ringloop-sync` ([`sync`]) and `ringloop-macros` ([`main`](macro@main),
+//! task API, [`streams`]), `ringloop-io` (the io_uring driver: [`time`], [`fs`], [`net`],
+//! [`signal`]), `ringloop-sync` ([`sync`]) and `ringloop-macros` ([`main`](macro@main),
 //! [`test`](macro@test)).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -68,7 +68,7 @@ pub use ringloop_macros::{main, test};
 pub use ringloop_runtime::{RuntimeMetrics, WorkerMetrics};
 
 pub use ringloop_io::time::{sleep, sleep_until, timeout};
-pub use ringloop_io::{fs, net, time, IoBuf, IoBufMut};
+pub use ringloop_io::{fs, net, signal, time, IoBuf, IoBufMut};
 
 /// asyncio's streams: buffered readers and writers over TCP and Unix connections, and
 /// servers that run a handler per connection.

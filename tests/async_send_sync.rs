@@ -95,6 +95,9 @@ assert_impl!(ringloop::streams::Server: Send, Sync, Clone, Unpin, std::fmt::Debu
 assert_impl!(ringloop::streams::ServerConfig: Send, Sync, Clone, std::fmt::Debug);
 assert_impl!(ringloop::streams::ReadError: Send, Sync, std::error::Error);
 assert_impl!(ringloop::streams::StreamAddr: Send, Sync, Clone, std::fmt::Display);
+// Signals: a `Signal` moves between tasks, threads and runtimes.
+assert_impl!(ringloop::signal::Signal: Send, Sync, Unpin, std::fmt::Debug);
+assert_impl!(ringloop::signal::SignalKind: Send, Sync, Copy, Eq, std::hash::Hash, std::fmt::Display, std::fmt::Debug);
 
 /// Checks on the futures of functions and macros, whose types cannot be named.
 fn require_send<T: Send>(_: &T) {}
@@ -128,7 +131,14 @@ const _: fn() = || {
     };
     require_send(&streams);
     require_unpin(&ringloop::gather([async { 1 }]));
+    require_send(&ringloop::signal::ctrl_c());
 };
+
+/// The futures of a `Signal` are Send and Unpin.
+fn signal_futures(signal: &mut ringloop::signal::Signal) {
+    require_send(&signal.recv());
+    require_unpin(&signal.recv());
+}
 
 /// The `gather!` future of a `!Send` child is not Send.
 fn gather_macro_of_not_send(x: Rc<u8>) -> impl Future<Output = (u8,)> {

@@ -75,6 +75,10 @@
 //! * `net/`: [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`],
 //!   [`net::UnixListener`], [`net::UnixStream`], over the socket opcodes of `op/`; the
 //!   halves a stream splits into, for both kinds of stream at once (`net/split/`).
+//! * `signal/`: [`signal::ctrl_c`] and [`signal::Signal`]: Unix signals, through a
+//!   `sigaction` handler, a self-pipe and a poll of it on the ring (`registry.rs`).
+//! * `stream/`: [`stream::StreamReader`] and [`stream::StreamWriter`], asyncio's buffered
+//!   streams over a connected socket.
 //!
 //! # Requirements
 //!
@@ -92,6 +96,7 @@ mod isolate;
 mod loom;
 pub mod net;
 mod op;
+pub mod signal;
 pub mod stream;
 pub mod time;
 

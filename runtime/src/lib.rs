@@ -22,6 +22,8 @@
 //! - `scheduler/single_thread/` and `scheduler/local.rs`: one thread, and per-thread queues.
 //! - `park.rs`: how idle threads sleep and are woken.
 //! - `runtime.rs`, `builder.rs`, `spawn.rs`: the public entry points.
+//! - `signal_handler.rs`: `Handle::add_signal_handler` / `remove_signal_handler`.
+//! - `lookup.rs`: how a `Handle` finds what its runtime owns (blocking pool, signal handlers).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -33,6 +35,7 @@ mod context;
 mod coop;
 mod debug;
 mod gather;
+mod lookup;
 mod loom;
 mod loop_api;
 mod metrics;
@@ -41,6 +44,7 @@ mod report;
 mod runtime;
 mod scheduler;
 mod shield;
+mod signal_handler;
 mod spawn;
 pub mod streams;
 mod task;

@@ -9,6 +9,7 @@ use crate::scheduler::local::{self, LocalShared, RunConfig};
 use crate::scheduler::multi_thread::MultiThread;
 use crate::scheduler::single_thread::SingleThread;
 use crate::scheduler::Scheduler;
+use crate::signal_handler::SignalHandlers;
 use crate::task::Task;
 use ringloop_io::{Driver, DriverConfig};
 use std::fmt;
@@ -46,6 +47,8 @@ pub struct Runtime {
     driver_config: DriverConfig,
     /// The threads of `to_thread` and `run_in_executor`.
     blocking: BlockingPool,
+    /// What `Handle::add_signal_handler` added.
+    signal_handlers: SignalHandlers,
 }
 
 pub(crate) enum Flavor {
@@ -83,6 +86,7 @@ impl Runtime {
         Runtime {
             flavor,
             blocking: BlockingPool::new(blocking, &scheduler),
+            signal_handlers: SignalHandlers::new(&scheduler),
             handle: Handle { scheduler },
             driver_config,
         }
@@ -188,6 +192,8 @@ impl Drop for Runtime {
         }
         // After the tasks: a call they made while being dropped is cancelled here or waited for.
         self.blocking.shutdown();
+        // After the tasks too: the listeners are gone, the callbacks go now.
+        self.signal_handlers.shutdown();
     }
 }
 

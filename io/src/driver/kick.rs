@@ -102,6 +102,13 @@ fn enter(fd: libc::c_int, to_submit: u32, flags: libc::c_uint) {
     }
 }
 
+/// Whether `signal` is one a runtime kicks its workers with (its handler is installed), so
+/// that [`crate::signal`] does not take it over.
+pub(crate) fn is_kick_signal(signal: libc::c_int) -> bool {
+    let installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+    installed.iter().any(|&(s, ok)| s == signal && ok)
+}
+
 /// Installs [`on_kick`] for `signal` unless something else handles it; returns whether the
 /// handler is (now) installed.
 fn install(signal: libc::c_int) -> bool {

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use config::DriverConfig;
+pub(crate) use kick::is_kick_signal;
 pub use shared::Unparker;
 pub use stats::DriverStats;
 

@@ -11,12 +11,14 @@
 //! Adding an opcode is one new file here and one method on the type that uses it. The
 //! socket opcodes (`accept`, `connect`, `recv`, `send`, `recv_msg`, `send_msg`, `shutdown`)
 //! are used by [`crate::net`]; `msg` is the message header the two `*_msg` ops share.
+//! `poll_add` waits for the signal self-pipe of [`crate::signal`].
 
 pub(crate) mod accept;
 pub(crate) mod connect;
 mod msg;
 pub(crate) mod nop;
 pub(crate) mod open;
+pub(crate) mod poll_add;
 pub(crate) mod read;
 pub(crate) mod recv;
 pub(crate) mod recv_msg;
@@ -122,6 +124,19 @@ impl<T: Operation> Op<T> {
         Op {
             state: State::Unsubmitted(data),
         }
+    }
+
+    /// Whether the op is in flight on a ring other than the calling thread's current one (or
+    /// the thread has none): a future that can start the op afresh where it is polled may
+    /// prefer that to waiting on a ring that nobody may be driving.
+    pub(crate) fn in_flight_elsewhere(&self) -> bool {
+        let State::InFlight { owner, .. } = &self.state else {
+            return false;
+        };
+        !matches!(
+            current::with_core(|core| Arc::ptr_eq(core.shared(), owner)),
+            Ok(true)
+        )
     }
 }
 

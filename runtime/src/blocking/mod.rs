@@ -2,7 +2,6 @@
 //!
 //! - `pool.rs`: the threads, their queue, keep-alive and shutdown (protocol in its docs);
 //! - `task.rs`: [`BlockingTask`], how a call's outcome reaches the awaiting task;
-//! - `lookup.rs`: how a call made inside a runtime finds that runtime's pool.
 //!
 //! # Ownership
 //! Each runtime owns one pool, a [`BlockingPool`] field of `Runtime`. `Builder::build` makes
@@ -26,12 +25,11 @@
 //! thread context instead does not work for worker threads, whose context is entered by the
 //! scheduler with nothing but the scheduler; and a pool field in `Handle` would have to be
 //! filled from that same context by `Handle::current()`. So the pool is found by the identity
-//! of the scheduler, in a table of live runtimes (`lookup.rs`) that the runtime's owner
+//! of the scheduler, in a table of live runtimes (`crate::lookup`) that the runtime's owner
 //! writes: a row is added by `Builder::build` and removed by `Runtime`'s drop, and holds the
-//! pool weakly. Once the scheduler's shared state has a slot for it, `lookup.rs` can go and
+//! pool weakly. Once the scheduler's shared state has a slot for it, the table can go and
 //! [`BlockingPool`] stays as it is.
 
-mod lookup;
 mod pool;
 mod task;
 
@@ -39,17 +37,21 @@ pub use task::BlockingTask;
 
 pub(crate) use pool::BlockingConfig;
 
+use crate::lookup::{Key, Table};
 use crate::scheduler::Scheduler;
 use crate::Handle;
 use pool::Pool;
 use std::fmt;
 use std::sync::Arc;
 
+/// The pools of the live runtimes.
+static POOLS: Table<Pool> = Table::new();
+
 /// A runtime's blocking pool, owned by the `Runtime`: listed (so the runtime's threads and
 /// handles find it) from [`new`](Self::new) until [`shutdown`](Self::shutdown).
 pub(crate) struct BlockingPool {
     pool: Arc<Pool>,
-    key: lookup::Key,
+    key: Key,
     config: BlockingConfig,
 }
 
@@ -58,15 +60,15 @@ impl BlockingPool {
     /// any of its tasks exists.
     pub(crate) fn new(config: BlockingConfig, scheduler: &Scheduler) -> BlockingPool {
         let pool = Arc::new(Pool::new(config, scheduler.clone()));
-        let key = lookup::Key::of(scheduler);
-        lookup::list(key, &pool);
+        let key = Key::of(scheduler);
+        POOLS.list(key, &pool);
         BlockingPool { pool, key, config }
     }
 
     /// Unlists the pool, cancels its queued calls and waits up to the shutdown timeout for the
     /// running ones. For `Runtime`'s drop, after the scheduler has stopped.
     pub(crate) fn shutdown(&self) {
-        lookup::unlist(self.key);
+        POOLS.unlist(self.key);
         self.pool.shutdown(self.config.shutdown_timeout);
     }
 }
@@ -122,7 +124,7 @@ where
 /// Submits `job` to the pool of `handle`'s runtime; a job with no pool to run it (the runtime
 /// was dropped) is dropped, and its completer reports `Cancelled`.
 fn submit(handle: &Handle, job: pool::Job) {
-    let refused = match lookup::find(handle.scheduler()) {
+    let refused = match POOLS.find(handle.scheduler()) {
         Some(pool) => pool.spawn(job).err(),
         None => Some(job),
     };
