@@ -112,6 +112,28 @@ rt_test! {
         });
     }
 
+    fn closing_the_writer_leaves_the_reader_reading(flavor: Flavor) {
+        run(flavor, async {
+            // The writer is dropped at once (`_`): the peer reads end of stream, and the
+            // reader of this end still gets all the peer sends.
+            let (ours, peer) = UnixStream::pair().unwrap();
+            let (mut reader, _) = streams::wrap(ours, 1024);
+            assert!(read_n(&peer, usize::MAX).await.is_empty(), "end of stream");
+            let data = pattern(500_000);
+            let feeder = {
+                let data = data.clone();
+                create_task(async move {
+                    let (r, _) = peer.write_all(data).await;
+                    r.unwrap();
+                    peer.shutdown(Shutdown::Write).await.unwrap();
+                    peer
+                })
+            };
+            assert!(reader.read_to_end().await.unwrap() == data);
+            drop(feeder.await.unwrap());
+        });
+    }
+
     fn write_eof_half_closes(flavor: Flavor) {
         run(flavor, async {
             let (mut reader, writer, peer) = pair();

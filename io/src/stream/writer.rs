@@ -13,7 +13,8 @@
 //!    `in_flight`, wakes the drainers if the unsent bytes (`pending + in_flight`) are at or
 //!    below the low-water mark, and goes on while `pending` is not empty.
 //! 3. When nothing is pending: after `write_eof` it shuts the writing side down once; after
-//!    `close` (or the writer's drop) it shuts the socket down and finishes (`closed`),
+//!    `close` (or the writer's drop) it shuts the writing side down (if `write_eof` did
+//!    not already) and finishes (`closed`),
 //!    waking `wait_closed`. Else it stores its waker and sleeps.
 //! 4. A send error is kept (`error`): the pending bytes are dropped, the flusher finishes,
 //!    and the next `write`, `drain` and `wait_closed` report it.
@@ -247,8 +248,10 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// Closes the stream: the buffered bytes are sent, then the socket is shut down in both
-    /// directions (the reader of this connection reads end of stream). Further writes fail.
+    /// Closes the writing side: the buffered bytes are sent, then the socket's writing side
+    /// is shut down (the peer reads end of stream). Further writes fail. The connection's
+    /// [`StreamReader`](crate::stream::StreamReader) goes on reading what the peer sends; the
+    /// socket is closed when both are dropped.
     /// [`wait_closed`](StreamWriter::wait_closed) waits for it to be done. Dropping the
     /// writer closes it too.
     pub fn close(&self) {
@@ -335,7 +338,8 @@ impl Drop for StreamWriter {
 /// What the flusher does next.
 enum Next {
     Send(Vec<u8>),
-    ShutDown(How),
+    /// `shutdown(SHUT_WR)`, once: the peer reads end of stream.
+    ShutDownWrite,
     Finish,
 }
 
@@ -354,11 +358,11 @@ async fn flush(shared: Shared, socket: Socket) {
                 state.in_flight = batch.len();
                 return Poll::Ready(Next::Send(batch));
             }
-            if state.closing {
-                return Poll::Ready(Next::ShutDown(How::Both));
+            if (state.closing || state.eof) && !eof_sent {
+                return Poll::Ready(Next::ShutDownWrite);
             }
-            if state.eof && !eof_sent {
-                return Poll::Ready(Next::ShutDown(How::Write));
+            if state.closing {
+                return Poll::Ready(Next::Finish);
             }
             if !state
                 .flusher
@@ -392,8 +396,8 @@ async fn flush(shared: Shared, socket: Socket) {
                 };
                 wake_all(drainers);
             }
-            Next::ShutDown(how) => {
-                let result = Op::new(Shutdown::new(socket.fd().clone(), how)).await;
+            Next::ShutDownWrite => {
+                let result = Op::new(Shutdown::new(socket.fd().clone(), How::Write)).await;
                 // A peer already gone is not this end's failure.
                 if let Err(e) = result.as_ref().map_err(io::Error::kind) {
                     if e != io::ErrorKind::NotConnected {
@@ -401,11 +405,7 @@ async fn flush(shared: Shared, socket: Socket) {
                         shared.lock().error = Some(Sticky::new(&e));
                     }
                 }
-                if how == How::Write {
-                    eof_sent = true;
-                } else {
-                    break;
-                }
+                eof_sent = true;
             }
             Next::Finish => break,
         }
