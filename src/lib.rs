@@ -98,6 +98,11 @@ pub mod sync {
     };
 }
 
+/// The README's examples, compiled (and the runnable ones run) with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The guide for asyncio users, `docs/asyncio.md`, compiled into the documentation only when
 /// doctests are collected, so that `cargo test --doc` runs every Rust snippet of the guide.
 #[cfg(doctest)]
