@@ -9,6 +9,9 @@ export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
 # A bound of 4: every model finishes within seconds there, and 2 was too shallow to find the
 # parker's lost token (see CHANGELOG, "Fixed"), which 3 finds.
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-4}"
+# Release speed, but with the `debug_assert!`s of the state machines on: they are the
+# invariants the models check (one caught a join-waker race only the stress test had hit).
+export CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
 for crate in runtime io sync; do
   pkg="ringloop-$crate"

@@ -294,10 +294,14 @@ impl State {
     /// Fails (returning the state) if the task completed meanwhile.
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.update(|s| {
-            debug_assert!(s.is_join_interested() && s.is_join_waker_set());
+            debug_assert!(s.is_join_interested());
             if s.is_complete() {
+                // The task side may already have woken the waker and given the slot back
+                // (`unset_join_waker_after_complete` clears `JOIN_WAKER`), between the
+                // handle's load of the state and this update.
                 return (None, Err(s));
             }
+            debug_assert!(s.is_join_waker_set());
             let next = Snapshot(s.0 & !JOIN_WAKER);
             (Some(next), Ok(next))
         })
