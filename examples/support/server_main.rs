@@ -102,8 +102,6 @@ where
     S: FnOnce(Setup, usize) -> F,
     F: Future<Output = io::Result<Server>>,
 {
-    // Before the runtime: its threads inherit the blocked signals.
-    let signal = shutdown::watch_signals()?;
     let mut builder = ringloop::Runtime::builder();
     if options.single {
         builder.single_threaded();
@@ -117,6 +115,8 @@ where
     };
     let stop = Arc::new(Stop::new(4 * workers));
     runtime.block_on(async {
+        // Listening before the server says it is up: a SIGTERM sent then is not lost.
+        let signals = shutdown::Signals::new()?;
         let setup = Setup {
             host: options.host,
             port: options.port,
@@ -135,7 +135,7 @@ where
         stdout.flush()?;
         drop(stdout);
 
-        shutdown::shutdown_signal(&signal).await;
+        signals.first().await;
         eprintln!("{name}: shutting down");
         server.close();
         stop.stop();
