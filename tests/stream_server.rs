@@ -27,6 +27,7 @@ async fn shout(mut reader: StreamReader, writer: StreamWriter) -> io::Result<()>
         match &line[..] {
             b"panic\n" => panic!("the client asked for it"),
             b"fail\n" => return Err(io::Error::other("the client asked for an error")),
+            b"reset\n" => return Err(io::Error::from(io::ErrorKind::ConnectionReset)),
             b"quit\n" => return Ok(()),
             _ => {}
         }
@@ -242,7 +243,7 @@ fn scenario_handler_reports() {
     run(Flavor::MultiThread { workers: 2 }, async {
         let server = start_server(shout, "127.0.0.1", 0).await.unwrap();
         let port = port(&server);
-        for doom in ["panic\n", "fail\n"] {
+        for doom in ["panic\n", "fail\n", "reset\n"] {
             let (mut reader, writer) = open_connection("127.0.0.1", port).await.unwrap();
             writer.write(doom.as_bytes()).unwrap();
             assert!(reader.read_to_end().await.unwrap().is_empty());

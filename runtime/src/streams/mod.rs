@@ -87,7 +87,8 @@ async fn connect_any(addrs: &[SocketAddr]) -> io::Result<TcpStream> {
 /// kernel choose: [`Server::local_addr`] says which.
 ///
 /// The handler may return `()` or a `Result<(), E: Display>`; an error is reported (through
-/// `log`, or standard error if no logger is installed), naming the peer. A handler that
+/// `log`, or standard error if no logger is installed), naming the peer, unless it is an
+/// `io::Error` saying the peer went away (see [`HandlerOutput`]). A handler that
 /// panics is reported the same way: its connection is closed and the server goes on.
 /// Dropping the writer (when the handler returns) closes the connection once what was
 /// written is sent.

@@ -173,7 +173,9 @@ impl ServerConfig {
 }
 
 /// What a connection handler may return: `()`, or a `Result` whose error is reported (as
-/// asyncio's loop reports an exception raised by a `client_connected_cb`).
+/// asyncio's loop reports an exception raised by a `client_connected_cb`), unless it is an
+/// `io::Error` saying the peer went away (`ConnectionReset`, `ConnectionAborted`,
+/// `BrokenPipe`, `UnexpectedEof`): that is how connections end, not a failure.
 pub trait HandlerOutput: Send + 'static {
     /// The error to report, if any.
     fn into_error(self) -> Option<String>;
@@ -187,8 +189,25 @@ impl HandlerOutput for () {
 
 impl<E: fmt::Display + Send + 'static> HandlerOutput for Result<(), E> {
     fn into_error(self) -> Option<String> {
-        self.err().map(|e| e.to_string())
+        let e = self.err()?;
+        // The peer going away is how connections end, not the handler's failure.
+        let io = (&e as &dyn Any).downcast_ref::<io::Error>();
+        if io.is_some_and(|e| is_peer_gone(e.kind())) {
+            return None;
+        }
+        Some(e.to_string())
     }
+}
+
+/// Errors that mean the peer closed or reset the connection.
+fn is_peer_gone(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 /// A listening socket the server accepts from: TCP or Unix.
